@@ -1,0 +1,1 @@
+"""ml-connector: Amazon settlements to ERP journals, as a Dagster code location."""

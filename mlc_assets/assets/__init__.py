@@ -1,0 +1,1 @@
+"""assets layer (see ARCHITECTURE.md: imports point downwards only)."""

@@ -1,0 +1,1 @@
+"""clients layer (see ARCHITECTURE.md: imports point downwards only)."""

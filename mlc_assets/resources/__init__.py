@@ -1,0 +1,1 @@
+"""resources layer (see ARCHITECTURE.md: imports point downwards only)."""
