@@ -1,0 +1,20 @@
+"""The ``mlc`` command. Each sub-command lives in its own module and registers itself."""
+
+from __future__ import annotations
+
+import typer
+
+from mlc_assets.cli import demo, mapping_cmd, preview, sandbox_cmd
+
+app = typer.Typer(
+    name="mlc",
+    help="ml-connector: Amazon settlements to Workday and Deltek.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+
+for module in (preview, sandbox_cmd, mapping_cmd, demo):
+    module.register(app)
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,9 @@
+"""Placeholder: the owner of this command replaces this module."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the ``mlc`` app."""
