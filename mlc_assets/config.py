@@ -43,9 +43,7 @@ class WorkdaySettings(BaseModel):
     oauth_client_secret: SecretStr | None = None
     oauth_refresh_token: SecretStr | None = None
     wsdl_path: str | None = None
-    posting_mode: Literal["accounting_journal", "supplier_invoice", "both"] = (
-        "accounting_journal"
-    )
+    posting_mode: Literal["accounting_journal", "supplier_invoice", "both"] = "accounting_journal"
     company: str = "COMPANY-1"
     supplier_id: str = "AMAZON"
     auto_complete: bool = True

@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+# Each creates/refreshes the virtual environment from pyproject.toml when it changed.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint dev bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/mlc demo
+
+test: $(STAMP)
+	$(BIN)/ruff check mlc_assets mlc_assets_tests
+	$(BIN)/pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check mlc_assets mlc_assets_tests
+	$(BIN)/ruff format --check mlc_assets mlc_assets_tests
+
+dev: $(STAMP)
+	$(BIN)/dagster dev
+
+bench: $(STAMP)
+	$(BIN)/mlc bench
+
+clean:
+	rm -rf $(VENV) .mlc

@@ -1,0 +1,168 @@
+"""The DuckDB warehouse: one file, every stage's partition written in one transaction.
+
+Each asset replaces its partition with ``BEGIN; DELETE … WHERE settlement_id = ?; INSERT …
+BY NAME; COMMIT`` so a rerun never leaves half a settlement or a duplicate. Connections are
+short-lived because DuckDB allows one writing process per file: the sensor, the CLI and runs
+take turns, and a process that finds the file locked waits and tries again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import polars as pl
+from pydantic import Field
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
+
+log = logging.getLogger(__name__)
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+_on_lock = retry(
+    retry=retry_if_exception(_is_lock_conflict),
+    wait=wait_random_exponential(multiplier=0.05, max=2.0),
+    stop=stop_after_delay(120),
+    reraise=True,
+)
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def ident(name: str) -> str:
+    """Quote a table/column name after checking it is one of ours (names are never user input)."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not a valid warehouse identifier: {name!r}")
+    return f'"{name}"'
+
+
+def polars_to_sql_type(dtype: pl.DataType) -> str:
+    """DuckDB column type for a polars dtype; money stays DECIMAL(18,2)."""
+    if isinstance(dtype, pl.Decimal):
+        return f"DECIMAL({dtype.precision or 18},{dtype.scale})"
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    mapping: dict[type[pl.DataType], str] = {
+        pl.Utf8: "VARCHAR",
+        pl.String: "VARCHAR",
+        pl.Int64: "BIGINT",
+        pl.Int32: "INTEGER",
+        pl.Int16: "SMALLINT",
+        pl.Int8: "TINYINT",
+        pl.UInt32: "UINTEGER",
+        pl.UInt64: "UBIGINT",
+        pl.Boolean: "BOOLEAN",
+        pl.Date: "DATE",
+        pl.Float64: "DOUBLE",
+        pl.Binary: "BLOB",
+    }
+    for cls, sql in mapping.items():
+        if isinstance(dtype, cls):
+            return sql
+    if isinstance(dtype, pl.List):
+        return f"{polars_to_sql_type(dtype.inner)}[]"
+    raise TypeError(f"no DuckDB type for polars dtype {dtype}")
+
+
+def create_table_sql(table: str, schema: Mapping[str, pl.DataType]) -> str:
+    cols = ", ".join(f"{ident(name)} {polars_to_sql_type(dt)}" for name, dt in schema.items())
+    return f"CREATE TABLE IF NOT EXISTS {ident(table)} ({cols})"
+
+
+class Warehouse:
+    """Plain (non-Dagster) access to the warehouse file, shared by resources, CLI and tests."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    @contextlib.contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = _on_lock(duckdb.connect)(str(self.path), read_only=read_only and self.path.exists())
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @_on_lock
+    def replace_partition(
+        self,
+        tables: Mapping[str, pl.DataFrame],
+        *,
+        key_column: str = "settlement_id",
+        key: str,
+    ) -> dict[str, int]:
+        """Replace one partition in several tables atomically; returns rows written per table."""
+        written: dict[str, int] = {}
+        with self.connect() as con:
+            for table, frame in tables.items():
+                con.execute(create_table_sql(table, frame.schema))
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for table, frame in tables.items():
+                    con.execute(f"DELETE FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+                    if frame.height:
+                        bad = frame.filter(pl.col(key_column) != key).height
+                        if bad:
+                            raise ValueError(
+                                f"{table}: {bad} rows do not belong to {key_column}={key}"
+                            )
+                        con.register("_incoming", frame.to_arrow())
+                        con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
+                        con.unregister("_incoming")
+                    written[table] = frame.height
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return written
+
+    @_on_lock
+    def append(self, table: str, frame: pl.DataFrame) -> int:
+        """Append rows (audit and intent records, which are never rewritten)."""
+        if frame.is_empty():
+            return 0
+        with self.connect() as con:
+            con.execute(create_table_sql(table, frame.schema))
+            con.register("_incoming", frame.to_arrow())
+            con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
+            con.unregister("_incoming")
+        return frame.height
+
+    @_on_lock
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a read query; a table that does not exist yet reads as empty."""
+        if not self.path.exists():
+            return pl.DataFrame()
+        with self.connect() as con:
+            try:
+                rel = con.sql(sql, params=list(params or []))
+                if rel is None:
+                    return pl.DataFrame()
+                return pl.DataFrame(pl.from_arrow(rel.to_arrow_table()))
+            except duckdb.CatalogException:
+                return pl.DataFrame()
+
+    def read_partition(
+        self, table: str, key: str, *, key_column: str = "settlement_id"
+    ) -> pl.DataFrame:
+        return self.query(f"SELECT * FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB file of this data home. Writers are serialised by the ``duckdb`` pool."""
+
+    path: str = Field(description="Path of the DuckDB warehouse file.")
+
+    def get(self) -> Warehouse:
+        return Warehouse(self.path)
