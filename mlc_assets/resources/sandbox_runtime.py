@@ -1,0 +1,124 @@
+"""Find (or start) the built-in sandbox that stands in for Amazon, Workday and Deltek.
+
+The sandbox is the embedded default: with no Amazon credentials configured, every resource
+talks to one sandbox process of this data home. Its base URLs and demo credentials are in
+``<data home>/state/sandbox.json``. ``mlc demo`` runs the sandbox inside its own process and
+writes that file; under ``dagster dev`` the first resource that needs it starts
+``mlc sandbox serve`` as a detached process, guarded by a file lock so that parallel runs
+start exactly one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from filelock import FileLock
+from pydantic import BaseModel
+
+STATE_FILE = "sandbox.json"
+
+
+class SandboxState(BaseModel):
+    pid: int
+    endpoints: dict[str, str]
+    credentials: dict[str, Any]
+    data_home: str | None = None
+
+
+def state_path(data_home: Path | str) -> Path:
+    return Path(data_home) / "state" / STATE_FILE
+
+
+def write_state(data_home: Path | str, state: SandboxState) -> Path:
+    path = state_path(data_home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(state.model_dump_json(indent=1))
+    os.chmod(tmp, 0o600)  # demo credentials only, but keep the habit
+    os.replace(tmp, path)
+    return path
+
+
+def read_state(data_home: Path | str) -> SandboxState | None:
+    path = state_path(data_home)
+    if not path.exists():
+        return None
+    try:
+        return SandboxState.model_validate_json(path.read_text())
+    except ValueError:
+        return None
+
+
+def is_alive(state: SandboxState) -> bool:
+    url = state.endpoints.get("spapi")
+    if not url:
+        return False
+    try:
+        return httpx.get(f"{url}/_sandbox/stats", timeout=2.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def ensure_sandbox(
+    data_home: Path | str,
+    *,
+    seed: int = 7,
+    settlements: int = 6,
+    speed: float = 1.0,
+    timeout: float = 60.0,
+) -> SandboxState:
+    """Return the live sandbox of this data home, starting one if none answers."""
+    state = read_state(data_home)
+    if state is not None and is_alive(state):
+        return state
+    lock_path = Path(data_home) / "state" / "sandbox.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(lock_path), timeout=timeout):
+        state = read_state(data_home)
+        if state is not None and is_alive(state):
+            return state
+        log_dir = Path(data_home) / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "mlc_assets.cli.main",
+            "sandbox",
+            "serve",
+            "--data-home",
+            str(data_home),
+            "--seed",
+            str(seed),
+            "--settlements",
+            str(settlements),
+            "--speed",
+            str(speed),
+        ]
+        with open(log_dir / "sandbox.log", "ab") as log:
+            subprocess.Popen(
+                cmd,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = read_state(data_home)
+            if state is not None and is_alive(state):
+                return state
+            time.sleep(0.2)
+    raise RuntimeError(
+        f"the sandbox did not start within {timeout:.0f}s; see {log_dir / 'sandbox.log'}"
+    )
+
+
+def sandbox_summary(state: SandboxState) -> str:
+    return json.dumps(state.endpoints, sort_keys=True)
