@@ -1,0 +1,181 @@
+"""Amazon stage: the settlement report as Amazon produced it, landed in the warehouse."""
+
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import dagster as dg
+import polars as pl
+
+from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS
+from mlc_assets.domain.settlement_report import parse_settlement_report
+from mlc_assets.domain.settlement_schema import ParsedSettlement
+from mlc_assets.partitions import settlement_partitions
+from mlc_assets.resources.archive import ArchiveResource, ReportRecord
+from mlc_assets.resources.spapi import SpapiResource
+from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND, discover_settlements
+
+HEADERS_TABLE = "settlement_reports"
+LINES_TABLE = "settlement_lines"
+
+HEADER_SCHEMA: dict[str, pl.DataType] = {
+    "settlement_id": pl.Utf8(),
+    "start": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+    "deposit_date": pl.Datetime("us", "UTC"),
+    "total_amount": pl.Decimal(18, 2),
+    "currency": pl.Utf8(),
+    "file_format": pl.Utf8(),
+    "line_count": pl.Int64(),
+    "marketplace": pl.Utf8(),
+    "report_ids": pl.Utf8(),
+    "raw_sha256": pl.Utf8(),
+    "detected": pl.Utf8(),
+    "loaded_at": pl.Datetime("us", "UTC"),
+}
+
+
+def _records_for(
+    settlement_id: str, archive: ArchiveResource, spapi: SpapiResource, log: dg.DagsterLogManager
+) -> list[ReportRecord]:
+    """The landed report(s) of this settlement; fetched only if the sensor has not done so."""
+    index = archive.report_index()
+    records = index.for_settlement(settlement_id)
+    if records:
+        return records
+    log.info(f"settlement {settlement_id} not landed yet: listing Amazon's settlement reports")
+    settings = spapi.settings()
+    with spapi.client() as client:
+        discover_settlements(
+            client.reports,
+            archive.archive(),
+            index,
+            report_type=settings.amazon.report_type,
+            marketplace_ids=spapi.marketplace_ids(),
+            cursor=None,
+        )
+    records = index.for_settlement(settlement_id)
+    if not records:
+        raise dg.Failure(
+            f"no settlement report with settlement-id {settlement_id} is available from "
+            "Amazon (reports are kept 90 days); check the partition key"
+        )
+    return records
+
+
+def _marketplace(parsed: ParsedSettlement) -> str:
+    names = parsed.lines["marketplace_name"].drop_nulls()
+    if names.is_empty():
+        return ""
+    return str(names.mode().sort()[0])
+
+
+def header_frame(parsed: ParsedSettlement, records: list[ReportRecord], sha: str) -> pl.DataFrame:
+    h = parsed.header
+    row = {
+        "settlement_id": h.settlement_id,
+        "start": h.start,
+        "end": h.end,
+        "deposit_date": h.deposit_date,
+        "total_amount": h.total_amount,
+        "currency": h.currency,
+        "file_format": h.file_format,
+        "line_count": parsed.lines.height,
+        "marketplace": _marketplace(parsed),
+        "report_ids": ",".join(r.report_id for r in records),
+        "raw_sha256": sha,
+        "detected": json.dumps(parsed.detected, sort_keys=True),
+        "loaded_at": datetime.now(UTC),
+    }
+    return pl.DataFrame([row], schema=HEADER_SCHEMA)
+
+
+@dg.asset(
+    partitions_def=settlement_partitions,
+    group_name="amazon",
+    kinds={"amazon", "duckdb"},
+    owners=OWNERS,
+    pool=DUCKDB_POOL,
+    retry_policy=API_RETRY,
+    description=(
+        "Amazon's V2 settlement report for one settlement, as downloaded (kept byte for byte "
+        "in the content-addressed archive) and parsed into the warehouse tables "
+        "`settlement_reports` (the summary row) and `settlement_lines` (one row per amount)."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "lines_sum_to_deposit",
+            asset="amazon_settlement_report",
+            blocking=True,
+            description="The landed lines sum exactly to the report's total-amount (the deposit).",
+        )
+    ],
+)
+def amazon_settlement_report(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    archive: ArchiveResource,
+    spapi: SpapiResource,
+) -> dg.MaterializeResult:
+    settlement_id = context.partition_key
+    records = _records_for(settlement_id, archive, spapi, context.log)
+    # The newest listing wins; others are the same settlement listed under another
+    # marketplace, and must carry the same bytes.
+    record = records[-1]
+    hashes = {r.raw.sha256 for r in records}
+    if len(hashes) > 1:
+        context.log.warning(
+            f"settlement {settlement_id} was listed {len(records)} times with different "
+            f"contents; using report {record.report_id}"
+        )
+    data = archive.archive().get(SETTLEMENT_REPORT_KIND, record.raw.sha256)
+    file_name = f"settlement report {record.report_id} ({record.raw.sha256[:12]})"
+    parsed = parse_settlement_report(data, file_name=file_name, charset=record.charset)
+    if parsed.header.settlement_id != settlement_id:
+        raise dg.Failure(
+            f"{file_name} holds settlement {parsed.header.settlement_id}, not {settlement_id}"
+        )
+    lines = parsed.lines.with_columns(pl.lit(record.raw.sha256).alias("raw_sha256"))
+    headers = header_frame(parsed, records, record.raw.sha256)
+    warehouse.get().replace_partition(
+        {HEADERS_TABLE: headers, LINES_TABLE: lines}, key=settlement_id
+    )
+
+    # Read back what was committed: the check proves the warehouse, not the parser.
+    back = warehouse.get().query(
+        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS s FROM settlement_lines "
+        "WHERE settlement_id = ?",
+        [settlement_id],
+    )
+    landed_sum = Decimal(back["s"][0])
+    total = parsed.header.total_amount
+    h = parsed.header
+    return dg.MaterializeResult(
+        metadata={
+            "settlement_id": settlement_id,
+            "dagster/row_count": lines.height,
+            "total_amount": dg.MetadataValue.text(f"{total:.2f} {h.currency}"),
+            "currency": h.currency,
+            "period": f"{h.start.date()} .. {h.end.date()}",
+            "deposit_date": str(h.deposit_date.date()),
+            "marketplace": headers["marketplace"][0],
+            "file_format": h.file_format,
+            "report_ids": headers["report_ids"][0],
+            "file_sha256": record.raw.sha256,
+            "detected_formats": dg.MetadataValue.json(parsed.detected),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="lines_sum_to_deposit",
+                passed=landed_sum == total and int(back["n"][0]) == lines.height,
+                metadata={
+                    "lines_sum": f"{landed_sum:.2f}",
+                    "total_amount": f"{total:.2f}",
+                    "difference": f"{landed_sum - total:.2f}",
+                    "lines": int(back["n"][0]),
+                },
+            )
+        ],
+    )

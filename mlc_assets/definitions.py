@@ -1,0 +1,42 @@
+"""The Dagster code location: assets, checks, sensor and resources, wired from settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from mlc_assets.assets import amazon
+from mlc_assets.config import Settings
+from mlc_assets.partitions import settlement_partitions
+from mlc_assets.resources.archive import ArchiveResource
+from mlc_assets.resources.settings import settings_for
+from mlc_assets.resources.spapi import SpapiResource
+from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.sensors import build_settlement_sensor
+
+SETTLEMENT_JOB = "settlement_job"
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    data_home = str(settings.data_home.resolve())
+    assets: list[dg.AssetsDefinition] = [amazon.amazon_settlement_report]
+    settlement_job = dg.define_asset_job(
+        SETTLEMENT_JOB,
+        selection=dg.AssetSelection.assets(*assets),
+        partitions_def=settlement_partitions,
+        description="Everything for one settlement: land, reconcile, journal, post.",
+    )
+    return dg.Definitions(
+        assets=assets,
+        jobs=[settlement_job],
+        sensors=[build_settlement_sensor(settlement_job)],
+        resources={
+            "warehouse": WarehouseResource(
+                path=str(settings.data_home.resolve() / "warehouse.duckdb")
+            ),
+            "archive": ArchiveResource(data_home=data_home),
+            "spapi": SpapiResource(data_home=data_home),
+        },
+    )
+
+
+defs = build_definitions(settings_for(Settings().data_home))

@@ -1,0 +1,78 @@
+"""The SP-API resource: builds a client for the configured seller, or for the sandbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from mlc_assets.clients.spapi.client import SpapiClient
+from mlc_assets.config import Settings
+from mlc_assets.resources.sandbox_runtime import ensure_sandbox
+from mlc_assets.resources.settings import settings_for
+
+
+def spapi_client_for(settings: Settings) -> SpapiClient:
+    """A client for the configured seller, or for this data home's sandbox."""
+    state_dir = Path(settings.data_home) / "state" / "buckets"
+    amazon = settings.amazon
+    if settings.use_sandbox:
+        sandbox = ensure_sandbox(
+            settings.data_home,
+            seed=settings.sandbox_seed,
+            settlements=settings.sandbox_settlements,
+            speed=settings.sandbox_speed,
+        )
+        creds = sandbox.credentials
+        return SpapiClient(
+            client_id=creds["lwa_client_id"],
+            client_secret=creds["lwa_client_secret"],
+            refresh_token=creds["refresh_token"],
+            state_dir=state_dir,
+            endpoint=sandbox.endpoints["spapi"],
+            lwa_endpoint=sandbox.endpoints["lwa"],
+            sandbox=True,
+            speed=float(creds.get("speed", settings.sandbox_speed)),
+        )
+    if not amazon.configured:
+        raise RuntimeError(
+            "Amazon credentials are not configured: run `mlc credentials set amazon` "
+            "or set MLC_AMAZON__LWA_CLIENT_ID / _SECRET / MLC_AMAZON__REFRESH_TOKEN"
+        )
+    assert amazon.lwa_client_secret is not None and amazon.refresh_token is not None
+    return SpapiClient(
+        client_id=amazon.lwa_client_id or "",
+        client_secret=amazon.lwa_client_secret,
+        refresh_token=amazon.refresh_token,
+        state_dir=state_dir,
+        region=amazon.region,
+        endpoint=amazon.endpoint,
+        lwa_endpoint=amazon.lwa_endpoint,
+    )
+
+
+class SpapiResource(dg.ConfigurableResource):
+    """Amazon Selling Partner API for the configured seller (or the built-in sandbox)."""
+
+    data_home: str = Field(description="The connector's data home.")
+
+    def settings(self) -> Settings:
+        return settings_for(self.data_home)
+
+    @contextmanager
+    def client(self) -> Iterator[SpapiClient]:
+        client = spapi_client_for(self.settings())
+        try:
+            yield client
+        finally:
+            client.close()
+
+    def marketplace_ids(self) -> list[str] | None:
+        settings = self.settings()
+        if settings.use_sandbox:
+            ids = ensure_sandbox(settings.data_home).credentials.get("marketplace_ids")
+            return list(ids) if ids else None
+        return settings.amazon.marketplace_ids
