@@ -1,9 +1,173 @@
-"""Placeholder: the owner of this command replaces this module."""
+"""``mlc demo``: the main job end to end on the built-in sandbox, no credentials needed.
+
+The sandbox (Amazon, Workday, Deltek stand-ins) runs inside this process on 127.0.0.1; the
+real settlement sensor is evaluated once, and every settlement partition is materialized
+with the real job in this data home's Dagster instance, so ``make dev`` shows the same runs
+afterwards. Running it again posts nothing new: that is the exactly-once guarantee at work.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mlc_assets.services.summary import settlement_summaries
+
+
+def _run(
+    data_home: Path,
+    *,
+    seed: int,
+    settlements: int,
+    speed: float,
+    chaos: str | None,
+    console: Console,
+    quiet: bool,
+) -> list[dict[str, Any]]:
+    # Settings are read from the environment by every resource: pin them for this process.
+    os.environ["MLC_DATA_HOME"] = str(data_home)
+    os.environ["MLC_SANDBOX"] = "on"
+    os.environ["MLC_SANDBOX_SEED"] = str(seed)
+    os.environ["MLC_SANDBOX_SETTLEMENTS"] = str(settlements)
+    os.environ["MLC_SANDBOX_SPEED"] = str(speed)
+
+    import dagster as dg
+
+    from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
+    from mlc_assets.instance import use_dagster_home
+    from mlc_assets.partitions import settlement_partitions
+    from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
+    from mlc_assets.resources.settings import settings_for
+    from mlc_assets.sandbox.stack import SandboxStack
+
+    use_dagster_home(data_home)
+    settings = settings_for(data_home)
+    with SandboxStack(
+        seed=seed,
+        settlements=settlements,
+        speed=speed,
+        faults=chaos,
+        data_home=data_home,
+    ) as stack:
+        write_state(
+            data_home,
+            SandboxState(
+                pid=os.getpid(),
+                endpoints=stack.endpoints,
+                credentials=stack.credentials,
+                data_home=str(data_home),
+            ),
+        )
+        defs = build_definitions(settings)
+        instance = dg.DagsterInstance.get()
+        sensor = defs.resolve_sensor_def("settlement_sensor")
+        cursor_file = data_home / "state" / "demo_sensor_cursor"
+        cursor = cursor_file.read_text() if cursor_file.exists() else None
+        with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as context:
+            result = sensor(context)
+        assert isinstance(result, dg.SensorResult)
+        for request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(settlement_partitions.name, request.partition_keys)
+        if result.cursor:
+            cursor_file.write_text(result.cursor)
+
+        keys = sorted(instance.get_dynamic_partitions(settlement_partitions.name))
+        job = defs.resolve_job_def(SETTLEMENT_JOB)
+        failures: dict[str, str] = {}
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("materializing settlements", total=len(keys))
+            for key in keys:
+                progress.update(task, description=f"settlement {key}")
+                run = job.execute_in_process(
+                    instance=instance,
+                    partition_key=key,
+                    raise_on_error=False,
+                    tags={"mlc/source": "demo"},
+                )
+                if not run.success:
+                    failures[key] = _failure_message(run)
+                progress.advance(task)
+        return settlement_summaries(settings, failures=failures, partition_keys=keys)
+
+
+def _failure_message(run: Any) -> str:
+    for event in run.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            err = event.step_failure_data.error
+            if err is not None:
+                return f"{event.step_key}: {err.message.strip().splitlines()[0][:300]}"
+    return "run failed"
+
+
+def _print_table(rows: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="ml-connector demo: settlements")
+    columns = [
+        ("settlement_id", "Settlement"),
+        ("marketplace", "Marketplace"),
+        ("period", "Period"),
+        ("deposit", "Deposit"),
+        ("lines", "Lines"),
+        ("reconciled", "Reconciled"),
+        ("journal", "Journal"),
+        ("workday", "Workday"),
+        ("deltek", "Deltek"),
+        ("status", "Status"),
+    ]
+    for _, title in columns:
+        table.add_column(title, overflow="fold")
+    for row in rows:
+        table.add_row(*(str(row.get(key, "")) for key, _ in columns))
+    console.print(table)
+
+
+def demo(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    data_home: Annotated[Path, typer.Option(help="Where the demo keeps its state.")] = Path(".mlc"),
+    seed: Annotated[int, typer.Option(help="Simulated seller's seed.")] = 7,
+    settlements: Annotated[int, typer.Option(help="Settlements per marketplace.")] = 6,
+    speed: Annotated[float, typer.Option(help="Sandbox clock acceleration.")] = 200.0,
+    chaos: Annotated[
+        str | None,
+        typer.Option(help="Fault spec for the sandboxes, e.g. '429:0.2,reset:2,commit_drop:1'."),
+    ] = None,
+) -> None:
+    """Run the main job on the built-in sandbox and print a per-settlement summary."""
+    console = Console(stderr=as_json)
+    rows = _run(
+        data_home.resolve(),
+        seed=seed,
+        settlements=settlements,
+        speed=speed,
+        chaos=chaos,
+        console=console,
+        quiet=as_json,
+    )
+    failed = [r for r in rows if r.get("status") != "ok"]
+    if as_json:
+        typer.echo(json.dumps({"settlements": rows, "failed": len(failed)}, default=str))
+    else:
+        _print_table(rows, console)
+        for row in failed:
+            console.print(f"[red]{row['settlement_id']}[/red]: {row.get('error', '')}")
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``mlc`` app."""
+    app.command("demo")(demo)
