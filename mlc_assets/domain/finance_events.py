@@ -309,7 +309,7 @@ def _components(
 ) -> None:
     for j, comp in enumerate(components or ()):
         cref = f"{ref}.{charge_list}[{j}]"
-        if charge_list == "ItemTaxWithheldList" or pick(comp, "TaxesWithheld") is not None:
+        if pick(comp, "TaxesWithheld") is not None:
             _components(
                 rows,
                 pick(comp, "TaxesWithheld"),
