@@ -108,3 +108,16 @@ class Settings(BaseSettings):
     def state_dir(self) -> Path:
         """Shared state between processes: token buckets, sandbox endpoints, locks."""
         return self.data_home / "state"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment/``.env``, with gaps filled from the credentials store.
+
+    Environment variables always win; the store (``<data home>/credentials.enc``, see
+    ``mlc credentials``) only supplies credentials the environment does not set, and only
+    when a key is available (``MLC_CREDENTIALS_KEY`` or the OS keyring).
+    """
+    # Imported here: the store validates against the models defined in this module.
+    from mlc_assets.secrets.store import overlay_stored_credentials
+
+    return overlay_stored_credentials(Settings())
