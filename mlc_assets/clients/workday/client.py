@@ -1,0 +1,736 @@
+"""Workday Financial Management / Resource Management client (SOAP, zeep).
+
+One class, ``WorkdayClient``, with typed operations: submit and look up accounting journals
+and supplier invoices, and read the reference data a mapping must point at. It knows the
+wire format, authentication, paging, retries and fault classification - no GL rules, no
+Dagster, no warehouse.
+
+Retry rules: reads retry every transient failure. Writes retry only failures that prove the
+request was not processed (connect errors, 429/502/503/504); when a write may have reached
+Workday (reset or timeout after sending, bare 500) it raises ``WorkdayOutcomeUnknownError``
+so the caller looks the reference up before anything else (ARCHITECTURE.md, exactly-once).
+``Add_Only=true`` is always sent, so even a blind resubmit could not create a second copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import requests
+import zeep
+from lxml import etree
+from tenacity import (
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+from zeep.helpers import serialize_object
+from zeep.plugins import Plugin
+from zeep.transports import Transport
+
+from mlc_assets.clients.retry import RetryPolicy, is_transient
+from mlc_assets.clients.workday.faults import (
+    ValidationIssue,
+    WorkdayAuthenticationError,
+    WorkdayError,
+    WorkdayOutcomeUnknownError,
+    WorkdayPermanentError,
+    WorkdayTransientError,
+    WorkdayValidationError,
+    classify_exception,
+)
+from mlc_assets.clients.workday.models import (
+    JournalRecord,
+    JournalRecordLine,
+    LedgerAccount,
+    ReferenceItem,
+    SubmitResult,
+    SupplierInvoiceRecord,
+    SupplierInvoiceRecordLine,
+    WorkdayClientConfig,
+    WorkdayJournal,
+    WorkdaySupplierInvoice,
+    Worktag,
+)
+from mlc_assets.clients.workday.security import (
+    BearerAuth,
+    OAuthRefreshTokenProvider,
+    UsernameTokenSecurity,
+    isu_username,
+)
+
+log = logging.getLogger(__name__)
+
+FM = "Financial_Management"
+RM = "Resource_Management"
+WSDL_DIR = Path(__file__).parent / "wsdl"
+WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+def bundled_wsdl(service: str) -> Path:
+    """The project's own minimal WSDL for ``service`` (shipped as package data)."""
+    return WSDL_DIR / f"{service}.wsdl"
+
+
+def _ref(id_type: str, value: str, **attrs: str) -> dict[str, Any]:
+    return {"ID": [{"_value_1": value, "type": id_type, **attrs}]}
+
+
+def _amount(value: Decimal) -> str:
+    # Fixed-point text: str(Decimal("1E+2")) would not be a valid xsd:decimal.
+    return format(value, "f")
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _ids(reference: Any) -> list[dict[str, Any]]:
+    reference = _first(reference)
+    if not reference:
+        return []
+    return [i for i in (reference.get("ID") or []) if i]
+
+
+def _id(reference: Any, id_type: str) -> str | None:
+    for item in _ids(reference):
+        if item.get("type") == id_type:
+            return item.get("_value_1")
+    return None
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value)) if value is not None else Decimal("0")
+
+
+class ExchangeRecorder(Plugin):
+    """Keeps each request/response envelope as bytes for the audit archive.
+
+    zeep runs plugins before WS-Security is applied, so recorded requests never contain the
+    password; a bearer token travels in an HTTP header, which is not recorded.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[tuple[str, bytes]] = []
+        self._lock = threading.Lock()
+
+    def egress(self, envelope, http_headers, operation, binding_options):  # type: ignore[no-untyped-def]
+        self._add(f"{operation.name}:request", envelope)
+        return envelope, http_headers
+
+    def ingress(self, envelope, http_headers, operation):  # type: ignore[no-untyped-def]
+        self._add(f"{operation.name}:response", envelope)
+        return envelope, http_headers
+
+    def _add(self, label: str, envelope: etree._Element) -> None:
+        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
+        with self._lock:
+            self._items.append((label, data))
+
+    def drain(self) -> list[tuple[str, bytes]]:
+        with self._lock:
+            items, self._items = self._items, []
+        return items
+
+
+class WorkdayClient:
+    """Typed access to one Workday tenant. Thread-safe for sequential use per instance."""
+
+    def __init__(
+        self,
+        config: WorkdayClientConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.config = config
+        self.retry = retry or RetryPolicy()
+        self._session = session or requests.Session()
+        self._oauth: OAuthRefreshTokenProvider | None = None
+        self._wsse: UsernameTokenSecurity | None = None
+        if config.oauth_client_id and config.oauth_client_secret and config.oauth_refresh_token:
+            self._oauth = OAuthRefreshTokenProvider(
+                config.token_url,
+                config.oauth_client_id,
+                config.oauth_client_secret,
+                config.oauth_refresh_token,
+                timeout=config.read_timeout,
+            )
+            self._session.auth = BearerAuth(self._oauth)
+        else:
+            assert config.username and config.password  # enforced by the config model
+            self._wsse = UsernameTokenSecurity(
+                isu_username(config.username, config.tenant),
+                config.password,
+                include_nonce=config.include_nonce,
+            )
+        self.recorder = ExchangeRecorder()
+        self._transport = Transport(
+            session=self._session,
+            timeout=config.read_timeout,
+            operation_timeout=(config.connect_timeout, config.read_timeout),  # type: ignore[arg-type]
+        )
+        self._settings = zeep.Settings(
+            strict=config.strict_parsing,
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+            xml_huge_tree=False,
+        )
+        self._services: dict[str, Any] = {}
+        self._clients: dict[str, zeep.Client] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        auth = "oauth" if self._oauth else "isu"
+        cfg = self.config
+        return f"WorkdayClient(tenant={cfg.tenant!r}, version={cfg.version!r}, auth={auth})"
+
+    # ---- plumbing -----------------------------------------------------------------------
+    def _wsdl_location(self, service: str) -> str:
+        cfg = self.config
+        if service == RM and cfg.resource_management_wsdl:
+            return cfg.resource_management_wsdl
+        if cfg.wsdl == "bundled":
+            return str(bundled_wsdl(service))
+        if cfg.wsdl == "tenant":
+            return f"{cfg.endpoint(service)}?wsdl"
+        if service == FM:
+            return cfg.wsdl
+        # A configured FM WSDL path: its RM sibling lives beside it under the same naming.
+        return cfg.wsdl.replace(FM, RM)
+
+    def zeep_client(self, service: str) -> zeep.Client:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                location = self._wsdl_location(service)
+                try:
+                    client = zeep.Client(
+                        location,
+                        wsse=self._wsse,
+                        transport=self._transport,
+                        settings=self._settings,
+                        plugins=[self.recorder],
+                    )
+                except (requests.RequestException, OSError) as exc:
+                    raise WorkdayTransientError(
+                        f"cannot load the {service} WSDL from {location} ({type(exc).__name__})",
+                        operation="wsdl",
+                    ) from exc
+                except Exception as exc:  # lxml/zeep errors on a broken WSDL
+                    raise WorkdayPermanentError(
+                        f"the {service} WSDL at {location} is not usable ({type(exc).__name__})",
+                        operation="wsdl",
+                    ) from exc
+                self._clients[service] = client
+                self._services[service] = client.create_service(
+                    f"{{urn:com.workday/bsvc/{service}}}{service}Binding",
+                    self.config.endpoint(service),
+                )
+            return client
+
+    def _service(self, service: str) -> Any:
+        self.zeep_client(service)
+        return self._services[service]
+
+    def _invoke(self, service: str, operation: str, *, write: bool, kwargs: dict[str, Any]) -> Any:
+        kwargs = {**kwargs, "version": self.config.version}
+
+        def once() -> Any:
+            try:
+                return getattr(self._service(service), operation)(**kwargs)
+            except WorkdayError:
+                raise
+            except Exception as exc:
+                mapped = classify_exception(exc, operation=operation, write=write)
+                if mapped is exc:
+                    raise
+                raise mapped from exc
+
+        def attempt() -> Any:
+            try:
+                return once()
+            except WorkdayAuthenticationError:
+                if self._oauth is None:
+                    raise
+                # The cached access token may have been revoked or expired early: one refresh.
+                self._oauth.invalidate()
+                return once()
+
+        result = self._retrying(write=write)(attempt)
+        return serialize_object(result, dict)
+
+    def _retrying(self, *, write: bool) -> Retrying:
+        if not write:
+            return self.retry.retrying()
+        policy = self.retry
+
+        def retry_write(exc: BaseException) -> bool:
+            return is_transient(exc) and not isinstance(exc, WorkdayOutcomeUnknownError)
+
+        return Retrying(
+            retry=retry_if_exception(retry_write),
+            wait=wait_random_exponential(multiplier=policy.initial_wait, max=policy.max_wait),
+            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_total),
+            reraise=True,
+        )
+
+    def drain_exchanges(self) -> list[tuple[str, bytes]]:
+        """Request/response envelopes since the last call (password-free), for audit."""
+        return self.recorder.drain()
+
+    def _paged(
+        self, service: str, operation: str, data_key: str, kwargs: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Walk Page 1..Total_Pages with As_Of_Entry_DateTime fixed so pages do not shift."""
+        as_of = datetime.now(UTC).replace(microsecond=0)
+        page = 1
+        while True:
+            response = self._invoke(
+                service,
+                operation,
+                write=False,
+                kwargs={
+                    **kwargs,
+                    "Response_Filter": {
+                        "As_Of_Entry_DateTime": as_of,
+                        "Page": page,
+                        "Count": self.config.page_size,
+                    },
+                },
+            )
+            results = _first(response.get("Response_Results")) or {}
+            data = response.get("Response_Data")
+            for block in data if isinstance(data, list) else [data]:
+                if block:
+                    yield from block.get(data_key) or []
+            total_pages = int(results.get("Total_Pages") or 0)
+            if page >= total_pages:
+                return
+            page += 1
+
+    # ---- journals -----------------------------------------------------------------------
+    def journal_request(self, journal: WorkdayJournal) -> dict[str, Any]:
+        """The keyword arguments of ``Submit_Accounting_Journal`` for ``journal``."""
+        cfg = self.config
+        account_set = journal.account_set or cfg.account_set
+        lines = []
+        for number, line in enumerate(journal.lines, start=1):
+            item: dict[str, Any] = {
+                "Line_Order": str(number),
+                "Ledger_Account_Reference": _ref(
+                    "Ledger_Account_ID",
+                    line.account,
+                    parent_id=account_set,
+                    parent_type="Account_Set_ID",
+                ),
+            }
+            if line.credit:
+                item["Credit_Amount"] = _amount(line.credit)
+            else:
+                item["Debit_Amount"] = _amount(line.debit)
+            if line.memo:
+                item["Memo"] = line.memo
+            if line.external_reference_id:
+                item["External_Reference_ID"] = line.external_reference_id
+            if line.worktags:
+                item["Worktags_Reference"] = [_ref(w.type, w.id) for w in line.worktags]
+            lines.append(item)
+        data: dict[str, Any] = {
+            "Accounting_Journal_ID": journal.reference,
+            "Submit": cfg.submit,
+            "Locked_in_Workday": cfg.locked_in_workday,
+            "Company_Reference": _ref("Company_Reference_ID", journal.company),
+            "Currency_Reference": _ref("Currency_ID", journal.currency),
+            "Ledger_Type_Reference": _ref("Ledger_Type_ID", journal.ledger_type),
+            "Accounting_Date": journal.accounting_date,
+            "Journal_Source_Reference": _ref(
+                "Journal_Source_ID", journal.journal_source or cfg.journal_source
+            ),
+            "External_Reference_ID": journal.external_reference_id or journal.reference,
+            "Journal_Entry_Line_Replacement_Data": lines,
+        }
+        if journal.memo:
+            data["Journal_Entry_Memo"] = journal.memo
+        return {
+            "Add_Only": True,
+            "Business_Process_Parameters": {"Auto_Complete": cfg.auto_complete},
+            "Accounting_Journal_Data": data,
+        }
+
+    def journal_envelope(self, journal: WorkdayJournal) -> etree._Element:
+        """The SOAP envelope that ``submit_accounting_journal`` would send (without WS-Security)."""
+        client = self.zeep_client(FM)
+        envelope = client.create_message(
+            self._services[FM],
+            "Submit_Accounting_Journal",
+            **self.journal_request(journal),
+            version=self.config.version,
+        )
+        for security in envelope.iter(f"{{{WSSE_NS}}}Security"):
+            security.getparent().remove(security)
+        return envelope
+
+    def submit_accounting_journal(self, journal: WorkdayJournal) -> SubmitResult:
+        if journal.total_debits != journal.total_credits:
+            # Workday would refuse it anyway; saying so here names the amounts.
+            raise WorkdayValidationError(
+                [
+                    ValidationIssue(
+                        message=f"journal {journal.reference} does not balance: debits "
+                        f"{journal.total_debits} != credits {journal.total_credits}"
+                    )
+                ],
+                operation="Submit_Accounting_Journal",
+            )
+        response = self._invoke(
+            FM, "Submit_Accounting_Journal", write=True, kwargs=self.journal_request(journal)
+        )
+        ref = response.get("Accounting_Journal_Reference")
+        return SubmitResult(
+            wid=_id(ref, "WID"),
+            reference_id=_id(ref, "Accounting_Journal_ID") or journal.reference,
+            descriptor=(_first(ref) or {}).get("Descriptor"),
+            status="submitted" if self.config.submit else "draft",
+            warnings=_warnings(response),
+        )
+
+    def find_journal(self, reference: str) -> JournalRecord | None:
+        """The journal whose Accounting_Journal_ID is ``reference``, or None if Workday has none."""
+        try:
+            entries = list(
+                self._paged(
+                    FM,
+                    "Get_Journals",
+                    "Journal_Entry",
+                    {
+                        "Request_References": {
+                            "JournalEntryReference": [_ref("Accounting_Journal_ID", reference)]
+                        },
+                        "Response_Group": {"Include_Attachment_Data": False},
+                    },
+                )
+            )
+        except WorkdayValidationError as exc:
+            if exc.is_invalid_reference():
+                return None  # Workday's way of saying "no such ID" (NOTES.md section 5)
+            raise
+        if not entries:
+            return None
+        if len(entries) > 1:
+            raise WorkdayPermanentError(
+                f"{len(entries)} journals carry the reference {reference}; resolve in Workday",
+                operation="Get_Journals",
+            )
+        return _journal_record(entries[0], reference)
+
+    # ---- supplier invoices ---------------------------------------------------------------
+    def supplier_invoice_request(self, invoice: WorkdaySupplierInvoice) -> dict[str, Any]:
+        cfg = self.config
+        lines = []
+        for number, line in enumerate(invoice.lines, start=1):
+            item: dict[str, Any] = {
+                "Line_Order": str(number),
+                "Spend_Category_Reference": _ref("Spend_Category_ID", line.spend_category),
+                "Quantity": "1",
+                "Unit_Cost": _amount(line.amount),
+                "Extended_Amount": _amount(line.amount),
+            }
+            if line.description:
+                item["Item_Description"] = line.description
+            if line.memo:
+                item["Memo"] = line.memo
+            if line.worktags:
+                item["Worktags_Reference"] = [_ref(w.type, w.id) for w in line.worktags]
+            lines.append(item)
+        control = (
+            invoice.control_amount_total
+            if invoice.control_amount_total is not None
+            else invoice.total
+        )
+        data: dict[str, Any] = {
+            "Supplier_Invoice_ID": invoice.reference,
+            "Submit": cfg.submit,
+            "Locked_in_Workday": cfg.locked_in_workday,
+            "Company_Reference": _ref("Company_Reference_ID", invoice.company),
+            "Currency_Reference": _ref("Currency_ID", invoice.currency),
+            "Supplier_Reference": _ref("Supplier_ID", invoice.supplier_id or cfg.supplier_id),
+            "Invoice_Date": invoice.invoice_date,
+            "Control_Amount_Total": _amount(control),
+            "Suppliers_Invoice_Number": invoice.suppliers_invoice_number,
+            "Invoice_Line_Replacement_Data": lines,
+        }
+        if invoice.memo:
+            data["Memo"] = invoice.memo
+        return {
+            "Add_Only": True,
+            "Business_Process_Parameters": {"Auto_Complete": cfg.auto_complete},
+            "Supplier_Invoice_Data": data,
+        }
+
+    def submit_supplier_invoice(self, invoice: WorkdaySupplierInvoice) -> SubmitResult:
+        response = self._invoke(
+            RM, "Submit_Supplier_Invoice", write=True, kwargs=self.supplier_invoice_request(invoice)
+        )
+        ref = response.get("Supplier_Invoice_Reference")
+        return SubmitResult(
+            wid=_id(ref, "WID"),
+            reference_id=_id(ref, "Supplier_Invoice_Reference_ID") or invoice.reference,
+            descriptor=(_first(ref) or {}).get("Descriptor"),
+            status="submitted" if self.config.submit else "draft",
+            warnings=_warnings(response),
+        )
+
+    def find_supplier_invoice(self, reference: str) -> SupplierInvoiceRecord | None:
+        try:
+            items = list(
+                self._paged(
+                    RM,
+                    "Get_Supplier_Invoices",
+                    "Supplier_Invoice",
+                    {
+                        "Request_References": {
+                            "Supplier_Invoice_Reference": [
+                                _ref("Supplier_Invoice_Reference_ID", reference)
+                            ]
+                        },
+                        "Response_Group": {
+                            "Include_Reference": True,
+                            "Include_Attachment_Data": False,
+                        },
+                    },
+                )
+            )
+        except WorkdayValidationError as exc:
+            if exc.is_invalid_reference():
+                return None
+            raise
+        if not items:
+            return None
+        if len(items) > 1:
+            raise WorkdayPermanentError(
+                f"{len(items)} supplier invoices carry the reference {reference}",
+                operation="Get_Supplier_Invoices",
+            )
+        return _invoice_record(items[0], reference)
+
+    # ---- reference data -----------------------------------------------------------------
+    def list_ledger_accounts(self, account_set: str | None = None) -> list[LedgerAccount]:
+        account_set = account_set or self.config.account_set
+        accounts: list[LedgerAccount] = []
+        try:
+            sets = list(
+                self._paged(
+                    FM,
+                    "Get_Account_Sets",
+                    "Account_Set",
+                    {
+                        "Request_References": {
+                            "Account_Set_Reference": [_ref("Account_Set_ID", account_set)]
+                        },
+                        "Response_Group": {"Include_Reference": True},
+                    },
+                )
+            )
+        except WorkdayValidationError as exc:
+            if exc.is_invalid_reference():
+                raise WorkdayPermanentError(
+                    f"account set {account_set!r} does not exist in the tenant",
+                    operation="Get_Account_Sets",
+                ) from exc
+            raise
+        for item in sets:
+            for data in item.get("Account_Set_Data") or []:
+                for acct in data.get("Ledger_Account_Data") or []:
+                    accounts.append(
+                        LedgerAccount(
+                            id=acct["Ledger_Account_Identifier"],
+                            name=acct.get("Ledger_Account_Name"),
+                            active=not acct.get("Retired"),
+                            account_set=account_set,
+                            account_type=_id(
+                                acct.get("Ledger_Account_Type_Reference"), "Ledger_Account_Type_ID"
+                            ),
+                        )
+                    )
+        return accounts
+
+    def list_companies(self) -> list[ReferenceItem]:
+        out = []
+        for item in self._paged(FM, "Get_Workday_Companies", "Company", {}):
+            data = _first(item.get("Company_Data")) or {}
+            org = data.get("Organization_Data") or {}
+            ref = item.get("Company_Reference")
+            company_id = _id(ref, "Company_Reference_ID") or org.get("ID")
+            if not company_id:
+                continue
+            active = org.get("Organization_Active")
+            out.append(
+                ReferenceItem(
+                    id=company_id,
+                    name=org.get("Organization_Name"),
+                    active=True if active is None else bool(active),
+                    wid=_id(ref, "WID"),
+                )
+            )
+        return out
+
+    def list_spend_categories(self) -> list[ReferenceItem]:
+        out = []
+        kwargs = {"Response_Group": {"Include_Reference": True}}
+        for item in self._paged(FM, "Get_Resource_Categories", "Resource_Category", kwargs):
+            data = item.get("Resource_Category_Data") or {}
+            ref = item.get("Resource_Category_Reference")
+            category_id = data.get("Resource_Category_ID") or _id(ref, "Spend_Category_ID")
+            if not category_id:
+                continue
+            out.append(
+                ReferenceItem(
+                    id=category_id,
+                    name=data.get("Resource_Category_Name"),
+                    active=not data.get("Inactive"),
+                    wid=_id(ref, "WID"),
+                )
+            )
+        return out
+
+    def find_supplier(self, supplier_id: str | None = None) -> ReferenceItem | None:
+        supplier_id = supplier_id or self.config.supplier_id
+        try:
+            items = list(
+                self._paged(
+                    RM,
+                    "Get_Suppliers",
+                    "Supplier",
+                    {
+                        "Request_References": {
+                            "Supplier_Reference": [_ref("Supplier_ID", supplier_id)]
+                        },
+                        "Response_Group": {"Include_Reference": True},
+                    },
+                )
+            )
+        except WorkdayValidationError as exc:
+            if exc.is_invalid_reference():
+                return None
+            raise
+        if not items:
+            return None
+        data = _first(items[0].get("Supplier_Data")) or {}
+        status = _id(data.get("Supplier_Status_Reference"), "Business_Entity_Status_Value_ID")
+        return ReferenceItem(
+            id=data.get("Supplier_ID") or supplier_id,
+            name=data.get("Supplier_Name"),
+            active=(status or "ACTIVE").upper() != "INACTIVE",
+            wid=_id(items[0].get("Supplier_Reference"), "WID"),
+        )
+
+
+# ---- response parsing helpers ---------------------------------------------------------------
+def _warnings(response: dict[str, Any]) -> tuple[str, ...]:
+    out = []
+    for block in response.get("Exceptions_Response_Data") or []:
+        for data in block.get("Exceptions_Data") or []:
+            for exc in data.get("Exception_Data") or []:
+                text = " ".join(x for x in (exc.get("Classification"), exc.get("Message")) if x)
+                if text:
+                    out.append(text)
+    return tuple(out)
+
+
+def _worktags(refs: Any) -> tuple[Worktag, ...]:
+    tags = []
+    for ref in refs or []:
+        for item in _ids(ref):
+            if item.get("type") != "WID":
+                tags.append(Worktag(type=item["type"], id=item["_value_1"]))
+    return tuple(tags)
+
+
+def _journal_record(entry: dict[str, Any], reference: str) -> JournalRecord:
+    data = _first(entry.get("Journal_Entry_Data")) or {}
+    ref = entry.get("Journal_Entry_Reference") or data.get("Journal_Entry_Reference")
+    lines = []
+    for line in data.get("Journal_Entry_Line_Data") or []:
+        account_ref = line.get("Ledger_Account_Reference")
+        account, account_set = None, None
+        for item in _ids(account_ref):
+            if item.get("type") == "Ledger_Account_ID":
+                account, account_set = item.get("_value_1"), item.get("parent_id")
+        lines.append(
+            JournalRecordLine(
+                line_order=line.get("Line_Order"),
+                account=account,
+                account_set=account_set,
+                debit=_dec(line.get("Debit_Amount")),
+                credit=_dec(line.get("Credit_Amount")),
+                memo=line.get("Memo"),
+                worktags=_worktags(line.get("Worktags_Reference")),
+            )
+        )
+    status_ref = data.get("Journal_Status_Reference")
+    return JournalRecord(
+        wid=_id(ref, "WID"),
+        reference_id=_id(ref, "Accounting_Journal_ID") or reference,
+        journal_number=data.get("Journal_Number"),
+        status=_id(status_ref, "Journal_Entry_Status_ID")
+        or (_first(status_ref) or {}).get("Descriptor"),
+        company=_id(data.get("Company_Reference"), "Company_Reference_ID"),
+        currency=_id(data.get("Currency_Reference"), "Currency_ID"),
+        accounting_date=data.get("Accounting_Date"),
+        journal_source=_id(data.get("Journal_Source_Reference"), "Journal_Source_ID"),
+        memo=data.get("Memo"),
+        external_reference_id=data.get("External_Reference_ID"),
+        total_debits=_dec(data["Total_Ledger_Debits"])
+        if data.get("Total_Ledger_Debits") is not None
+        else None,
+        total_credits=_dec(data["Total_Ledger_Credits"])
+        if data.get("Total_Ledger_Credits") is not None
+        else None,
+        lines=tuple(lines),
+    )
+
+
+def _invoice_record(item: dict[str, Any], reference: str) -> SupplierInvoiceRecord:
+    data = _first(item.get("Supplier_Invoice_Data")) or {}
+    ref = item.get("Supplier_Invoice_Reference")
+    lines = [
+        SupplierInvoiceRecordLine(
+            line_order=line.get("Line_Order"),
+            spend_category=_id(line.get("Spend_Category_Reference"), "Spend_Category_ID"),
+            amount=_dec(line.get("Extended_Amount")),
+            description=line.get("Item_Description"),
+            memo=line.get("Memo"),
+        )
+        for line in data.get("Invoice_Line_Replacement_Data") or []
+    ]
+    control = data.get("Control_Amount_Total")
+    return SupplierInvoiceRecord(
+        wid=_id(ref, "WID"),
+        reference_id=_id(ref, "Supplier_Invoice_Reference_ID")
+        or data.get("Supplier_Invoice_ID")
+        or reference,
+        invoice_number=data.get("Invoice_Number"),
+        supplier_id=_id(data.get("Supplier_Reference"), "Supplier_ID"),
+        company=_id(data.get("Company_Reference"), "Company_Reference_ID"),
+        currency=_id(data.get("Currency_Reference"), "Currency_ID"),
+        invoice_date=data.get("Invoice_Date"),
+        control_amount_total=_dec(control) if control is not None else None,
+        suppliers_invoice_number=data.get("Suppliers_Invoice_Number"),
+        memo=data.get("Memo"),
+        lines=tuple(lines),
+    )
+
+
+__all__ = ["FM", "RM", "ExchangeRecorder", "WorkdayClient", "bundled_wsdl"]
