@@ -380,8 +380,9 @@ def _flatten_v0_event(
                         )
         return
     if list_name == "ServiceFeeEventList":
-        _components(rows, pick(event, "FeeList"), family=family, charge_list="FeeList", ref=ref,
-                    **common)  # fmt: skip
+        _components(
+            rows, pick(event, "FeeList"), family=family, charge_list="FeeList", ref=ref, **common
+        )
         return
     if list_name == "AdjustmentEventList":
         money = parse_money(pick(event, "AdjustmentAmount"), page=page, ref=ref)
@@ -435,8 +436,14 @@ def _flatten_generic(
         if _is_currency(value):
             money = parse_money(value, page=page, ref=ref)
             if money is not None:
-                rows.add(family=family, charge_list=key, charge_type=key, money=money,
-                         ref=f"{ref}.{key}", **common)  # fmt: skip
+                rows.add(
+                    family=family,
+                    charge_list=key,
+                    charge_type=key,
+                    money=money,
+                    ref=f"{ref}.{key}",
+                    **common,
+                )
                 found = True
         elif isinstance(value, list) and value and isinstance(value[0], Mapping):
             if any(pick(value[0], a) is not None for _, a in _COMPONENT_FIELDS):

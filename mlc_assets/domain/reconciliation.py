@@ -107,9 +107,11 @@ def match_group(
     listed = tuple(c for _, c in candidates)
     if len(accepted) == 1:
         return GroupMatch(
-            settlement_id=header.settlement_id, status="matched", group=accepted[0],
+            settlement_id=header.settlement_id,
+            status="matched",
+            group=accepted[0],
             candidates=listed,
-        )  # fmt: skip
+        )
     status: Literal["ambiguous", "missing"] = "ambiguous" if accepted else "missing"
     return GroupMatch(settlement_id=header.settlement_id, status=status, candidates=listed)
 
@@ -236,14 +238,28 @@ def _order_findings(report: pl.DataFrame, events: pl.DataFrame, limit: int) -> l
 
     missing = joined.filter(pl.col("events").is_null())
     if missing.height:
-        out.append(Finding(code="missing_in_events", severity="error", message=(
-            f"{missing.height} order(s) in the report have no Finances events: "
-            + listing(missing, "report"))))  # fmt: skip
+        out.append(
+            Finding(
+                code="missing_in_events",
+                severity="error",
+                message=(
+                    f"{missing.height} order(s) in the report have no Finances events: "
+                    + listing(missing, "report")
+                ),
+            )
+        )
     extra = joined.filter(pl.col("report").is_null())
     if extra.height:
-        out.append(Finding(code="extra_in_events", severity="error", message=(
-            f"{extra.height} order(s) have Finances events but no report lines: "
-            + listing(extra, "events"))))  # fmt: skip
+        out.append(
+            Finding(
+                code="extra_in_events",
+                severity="error",
+                message=(
+                    f"{extra.height} order(s) have Finances events but no report lines: "
+                    + listing(extra, "events")
+                ),
+            )
+        )
     differ = joined.filter(
         pl.col("report").is_not_null()
         & pl.col("events").is_not_null()
@@ -255,8 +271,13 @@ def _order_findings(report: pl.DataFrame, events: pl.DataFrame, limit: int) -> l
             f"{r['order_id']} report {money_str(r['report'])} vs events {money_str(r['events'])}"
             for r in rows
         )
-        out.append(Finding(code="order_amount_difference", severity="error", message=(
-            f"{differ.height} order(s) differ: {text}")))  # fmt: skip
+        out.append(
+            Finding(
+                code="order_amount_difference",
+                severity="error",
+                message=(f"{differ.height} order(s) differ: {text}"),
+            )
+        )
     return out
 
 
@@ -293,23 +314,45 @@ def reconcile(
         r, e = rep.get(cat, ZERO), evt.get(cat, ZERO)
         diff = e - r
         ok = abs(diff) <= tolerance
-        rows.append({"category": cat, "report": r, "events": e, "difference": diff,
-                     "within_tolerance": ok})  # fmt: skip
+        rows.append(
+            {"category": cat, "report": r, "events": e, "difference": diff, "within_tolerance": ok}
+        )
         if not ok:
-            findings.append(Finding(code="category_difference", severity="error", message=(
-                f"{cat}: report {money_str(r)}, events {money_str(e)}, "
-                f"difference {money_str(diff)}")))  # fmt: skip
+            findings.append(
+                Finding(
+                    code="category_difference",
+                    severity="error",
+                    message=(
+                        f"{cat}: report {money_str(r)}, events {money_str(e)}, "
+                        f"difference {money_str(diff)}"
+                    ),
+                )
+            )
     report_total = sum(rep.values(), ZERO)
     events_total = sum(evt.values(), ZERO)
     if deposit is not None:
         if abs(report_total - deposit) > tolerance:
-            findings.append(Finding(code="report_vs_deposit", severity="error", message=(
-                f"report lines sum to {money_str(report_total)}, deposit is "
-                f"{money_str(deposit)}")))  # fmt: skip
+            findings.append(
+                Finding(
+                    code="report_vs_deposit",
+                    severity="error",
+                    message=(
+                        f"report lines sum to {money_str(report_total)}, deposit is "
+                        f"{money_str(deposit)}"
+                    ),
+                )
+            )
         if abs(events_total - deposit) > tolerance:
-            findings.append(Finding(code="events_vs_deposit", severity="error", message=(
-                f"events sum to {money_str(events_total)}, deposit is {money_str(deposit)} "
-                f"(difference {money_str(events_total - deposit)})")))  # fmt: skip
+            findings.append(
+                Finding(
+                    code="events_vs_deposit",
+                    severity="error",
+                    message=(
+                        f"events sum to {money_str(events_total)}, deposit is {money_str(deposit)} "
+                        f"(difference {money_str(events_total - deposit)})"
+                    ),
+                )
+            )
     if report_order_totals is not None and event_order_totals is not None:
         findings += _order_findings(report_order_totals, event_order_totals, listing_limit)
     late = late_events if late_events is not None else pl.DataFrame()
@@ -320,8 +363,13 @@ def reconcile(
             f"{r.get('posted_date')} ({money_str(r['amount'])})"
             for r in refs.head(listing_limit).iter_rows(named=True)
         )
-        findings.append(Finding(code="late_events", severity=late_policy, message=(
-            f"{refs.height} event(s) posted after the group closed: {text}")))  # fmt: skip
+        findings.append(
+            Finding(
+                code="late_events",
+                severity=late_policy,
+                message=(f"{refs.height} event(s) posted after the group closed: {text}"),
+            )
+        )
     frame = pl.DataFrame(rows, schema=CATEGORY_FRAME_SCHEMA)
     return Reconciliation(
         settlement_id=settlement_id,

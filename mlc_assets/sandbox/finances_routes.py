@@ -55,8 +55,13 @@ _ITEM_CHARGE_LISTS = {"ItemChargeList", "ItemChargeAdjustmentList"}
 _ITEM_FEE_LISTS = {"ItemFeeList", "ItemFeeAdjustmentList"}
 _ITEM_PROMO_LISTS = {"PromotionList", "PromotionAdjustmentList"}
 _EVENT_FEE_LISTS = {"ShipmentFeeList", "ShipmentFeeAdjustmentList", "OrderFeeList"}
-_SHIPMENT_LIKE = {"ShipmentEventList", "RefundEventList", "GuaranteeClaimEventList",
-                  "ChargebackEventList", "ShipmentSettleEventList"}  # fmt: skip
+_SHIPMENT_LIKE = {
+    "ShipmentEventList",
+    "RefundEventList",
+    "GuaranteeClaimEventList",
+    "ChargebackEventList",
+    "ShipmentSettleEventList",
+}
 _ADJUSTMENT_LIKE = {"RefundEventList", "GuaranteeClaimEventList", "ChargebackEventList"}
 # v0 list → 2024-06-19 breakdown parent (the connector's flattener knows the inverse).
 BREAKDOWN_PARENT = {
@@ -561,9 +566,9 @@ def finance_routes(ctx: SpApiContext) -> list[BaseRoute]:
             closed = [
                 (s.start, group_object(s))
                 for s in settlements()
-                if lo <= s.start < hi and "no_group" not in state.distortions.get(
-                    s.settlement_id, set())
-            ]  # fmt: skip
+                if lo <= s.start < hi
+                and "no_group" not in state.distortions.get(s.settlement_id, set())
+            ]
             closed.sort(key=lambda t: t[0], reverse=True)
             groups += closed
         start, end, nxt = _page_bounds(len(groups), size, offset, None)
@@ -586,8 +591,10 @@ def finance_routes(ctx: SpApiContext) -> list[BaseRoute]:
         if before is not None and after is not None and before <= after:
             raise _BadRequest("Date range is invalid.")
         if s is None:
-            if any(og["FinancialEventGroupId"] == group_id
-                   for og in _open_groups(seller.settlements, seller.seller_id)):  # fmt: skip
+            if any(
+                og["FinancialEventGroupId"] == group_id
+                for og in _open_groups(seller.settlements, seller.seller_id)
+            ):
                 return ExactJSONResponse({"payload": {"FinancialEvents": {}}})
             raise _BadRequest("Bad event group ID provided.")
         view = _view(state, s)
