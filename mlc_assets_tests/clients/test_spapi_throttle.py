@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,7 +154,7 @@ def test_account_key_does_not_contain_the_refresh_token() -> None:
 SHARED = RateLimit(rate=40.0, burst=6)
 
 
-def _hammer(state_dir: str, start_at: float, duration: float, out: multiprocessing.Queue) -> None:
+def _hammer(state_dir: str, ready: Any, duration: float, out: multiprocessing.Queue) -> None:
     last = [0.0]
 
     def clock() -> float:
@@ -162,8 +163,8 @@ def _hammer(state_dir: str, start_at: float, duration: float, out: multiprocessi
         return last[0]
 
     reg = BucketRegistry(state_dir, "seller-1", limits={"op": SHARED}, clock=clock)
-    while time.time() < start_at:
-        time.sleep(0.001)
+    ready.wait(timeout=120)  # both workers imported: start hammering together
+    start_at = time.time()
     stamps: list[float] = []
     while time.time() < start_at + duration:
         reg.acquire("op")
@@ -174,10 +175,10 @@ def _hammer(state_dir: str, start_at: float, duration: float, out: multiprocessi
 def test_two_processes_never_exceed_burst_plus_rate_times_elapsed(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     out: multiprocessing.Queue = ctx.Queue()
-    start_at = time.time() + 2.0  # both workers are imported and waiting by then
+    ready = ctx.Barrier(2)
     duration = 0.8
     procs = [
-        ctx.Process(target=_hammer, args=(str(tmp_path), start_at, duration, out)) for _ in range(2)
+        ctx.Process(target=_hammer, args=(str(tmp_path), ready, duration, out)) for _ in range(2)
     ]
     for p in procs:
         p.start()

@@ -166,6 +166,9 @@ class SpapiHttp:
     ) -> SpapiResponse:
         refreshed = False
         while True:
+            # Token first: an LWA round trip between the bucket grant and the send would
+            # bunch requests up on Amazon's side and cost a 429.
+            self.auth.access_token()
             self.buckets.acquire(operation)
             self._count("attempts", operation)
             resp = self._send(operation, method, path, params, json_body)

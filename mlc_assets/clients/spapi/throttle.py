@@ -42,6 +42,10 @@ RATE_LIMITS: dict[str, RateLimit] = {
     "createReport": RateLimit(0.0167, 15),
     "cancelReport": RateLimit(0.0222, 10),
     "getReportDocument": RateLimit(0.0167, 15),
+    "getReportSchedules": RateLimit(0.0222, 10),
+    "createReportSchedule": RateLimit(0.0222, 10),
+    "getReportSchedule": RateLimit(0.0222, 10),
+    "cancelReportSchedule": RateLimit(0.0222, 10),
     # Finances v0
     "listFinancialEventGroups": RateLimit(0.5, 30),
     "listFinancialEventsByGroupId": RateLimit(0.5, 30),
