@@ -144,3 +144,100 @@ def content_type(settlement: SimSettlement, locale: str | None = None) -> str:
 def gzip_document(data: bytes) -> bytes:
     """Gzip with a fixed mtime so the same report always compresses to the same bytes."""
     return gzip.compress(data, compresslevel=6, mtime=0)
+
+
+V1_COLUMNS = (
+    *V2_COLUMNS[:12],
+    "shipment-fee-type",
+    "shipment-fee-amount",
+    "order-fee-type",
+    "order-fee-amount",
+    "fulfillment-id",
+    "posted-date",
+    "order-item-code",
+    "merchant-order-item-id",
+    "merchant-adjustment-item-id",
+    "sku",
+    "quantity-purchased",
+    "price-type",
+    "price-amount",
+    "item-related-fee-type",
+    "item-related-fee-amount",
+    "misc-fee-amount",
+    "other-fee-amount",
+    "other-fee-reason-description",
+    "promotion-id",
+    "promotion-type",
+    "promotion-amount",
+    "direct-payment-type",
+    "direct-payment-amount",
+    "other-amount",
+)
+_V1_PROMOTION_COLUMNS = ("promotion-id", "promotion-type", "promotion-amount")
+_V1_ITEM_COLUMNS = {  # report amount-type → (type column, amount column)
+    "ItemPrice": ("price-type", "price-amount"),
+    "ItemFees": ("item-related-fee-type", "item-related-fee-amount"),
+    # Assumption: withheld tax sits with the item-related fees in V1 (no public V1 sample).
+    "ItemWithheldTax": ("item-related-fee-type", "item-related-fee-amount"),
+    "Promotion": ("promotion-type", "promotion-amount"),
+}
+
+
+def render_v1_text(settlement: SimSettlement, locale: str | None = None) -> str:
+    """The deprecated V1 flat file (``GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE``).
+
+    One money component per row, in the column its kind belongs to; account-level items
+    become transaction-types with ``other-amount`` (as V1 files show: ``Subscription Fee``,
+    ``WAREHOUSE_DAMAGE``, ...). Dates are ISO-8601 (seen in real V1 files); decimals follow
+    the locale. Like real files, the three promotion columns are dropped when the
+    settlement has no promotion (33 instead of 36 columns).
+    """
+    loc = LOCALES[locale] if locale else locale_for(settlement)
+    iso_fmt = "%Y-%m-%dT%H:%M:%S+00:00"
+    has_promotions = any(c.report_amount_type == "Promotion" for _, c in settlement.charges())
+    columns = [c for c in V1_COLUMNS if has_promotions or c not in _V1_PROMOTION_COLUMNS]
+    out = ["\t".join(columns)]
+    summary = {
+        "settlement-id": settlement.settlement_id,
+        "settlement-start-date": settlement.start.strftime(iso_fmt),
+        "settlement-end-date": settlement.end.strftime(iso_fmt),
+        "deposit-date": settlement.deposit_date.strftime(iso_fmt),
+        "total-amount": _amount(settlement.total, loc),
+        "currency": settlement.currency,
+    }
+    out.append("\t".join(summary.get(c, "") for c in columns))
+    for event, charge in settlement.charges():
+        row = {
+            "settlement-id": settlement.settlement_id,
+            "transaction-type": event.report_transaction_type,
+            "order-id": event.order_id,
+            "merchant-order-id": event.merchant_order_id,
+            "adjustment-id": event.adjustment_id,
+            "shipment-id": event.shipment_id,
+            "marketplace-name": event.marketplace_name,
+            "fulfillment-id": event.fulfillment_id,
+            "posted-date": event.posted.strftime(iso_fmt),
+            "order-item-code": event.order_item_code,
+            "merchant-order-item-id": event.merchant_order_item_id,
+            "merchant-adjustment-item-id": event.merchant_adjustment_item_id,
+            "sku": event.sku,
+            "quantity-purchased": "" if event.quantity is None else str(event.quantity),
+        }
+        amount = _amount(charge.amount, loc)
+        placed = _V1_ITEM_COLUMNS.get(charge.report_amount_type)
+        if placed is not None:
+            row[placed[0]] = charge.report_amount_description
+            row[placed[1]] = amount
+            if charge.report_amount_type == "Promotion":
+                row["promotion-id"] = event.promotion_id
+        else:
+            row["transaction-type"] = charge.report_amount_description
+            row["other-amount"] = amount
+        out.append("\t".join(row.get(c, "") for c in columns))
+    out.append("")
+    return "\n".join(out)
+
+
+def render_v1(settlement: SimSettlement, locale: str | None = None) -> bytes:
+    loc = LOCALES[locale] if locale else locale_for(settlement)
+    return render_v1_text(settlement, loc.name).encode(loc.charset)

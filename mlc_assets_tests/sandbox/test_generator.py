@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -189,3 +190,32 @@ def test_lookups(seller) -> None:
     assert seller.by_document_id(s.report_document_id) is s
     assert seller.by_group_id(s.group_id) is s
     assert seller.by_report_id("nope") is None
+
+
+def test_v1_rendering_sums_and_drops_promotion_columns(seller) -> None:
+    from mlc_assets.sandbox.report_render import V1_COLUMNS, render_v1
+
+    for s in seller.settlements:
+        charset = content_type(s).split("charset=")[1]
+        summary, details = _read_tsv(render_v1(s), charset)
+        comma = s.currency == "EUR"
+        amount_cols = [c for c in summary if c.endswith("-amount") and c != "total-amount"]
+        total = sum(_dec(r[c], comma) for r in details for c in amount_cols if r[c] != "")
+        assert total == _dec(summary["total-amount"], comma) == s.total
+        assert len(details) == s.line_count
+        assert len(summary) in (33, 36) and len(V1_COLUMNS) == 36
+        assert ("promotion-id" in summary) == any(
+            c.report_amount_type == "Promotion" for _, c in s.charges()
+        )
+    # a settlement without promotions renders the 33-column variant
+    lean = generate_seller(11, 1, start=date(2026, 1, 1), marketplaces=("US",))
+    s = dataclasses.replace(
+        lean.settlements[0],
+        events=tuple(
+            e
+            for e in lean.settlements[0].events
+            if all(c.report_amount_type != "Promotion" for c in e.charges)
+        ),
+    )
+    header = render_v1(s).split(b"\n")[0].split(b"\t")
+    assert len(header) == 33
