@@ -55,6 +55,12 @@ def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _aware(*values: datetime | None) -> None:
+    for value in values:
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass timezone-aware UTC datetimes")
+
+
 def is_v0_gone(exc: SpapiError) -> bool:
     """Whether an error means the v0 operation itself no longer exists (see module doc)."""
     if exc.status == 410:
@@ -150,6 +156,7 @@ class FinancesApi:
         page_size: int = 100,
     ) -> Iterator[FinancePage]:
         """listFinancialEventGroups over any window (split into ≤180-day calls)."""
+        _aware(started_after, started_before)
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be 1..100, got {page_size}")
         latest = self._latest()
@@ -188,6 +195,7 @@ class FinancesApi:
         page_size: int = 100,
     ) -> Iterator[FinancePage]:
         """listFinancialEventsByGroupId (deprecated by Amazon; see ``group_pages``)."""
+        _aware(posted_after, posted_before)
         if posted_before is not None and posted_after is None:
             raise ValueError("PostedBefore requires PostedAfter (Finances v0 rule)")
         if posted_after is not None:
@@ -233,6 +241,7 @@ class FinancesApi:
     ) -> Iterator[FinancePage]:
         """listTransactions. Filter by a related identifier (FINANCIAL_EVENT_GROUP_ID or
         ORDER_ID, the only filterable ones) or by a posted-date window (split ≤180 days)."""
+        _aware(posted_after, posted_before)
         if related_identifier_name and not related_identifier_value:
             if posted_after is None:
                 raise ValueError("give related_identifier_value or posted_after")
