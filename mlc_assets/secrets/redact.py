@@ -16,6 +16,7 @@ archived pages must stay replayable.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -100,7 +101,9 @@ def _variants(value: str) -> set[str]:
         json.dumps(value, ensure_ascii=False)[1:-1],
         quote(value, safe=""),
         quote_plus(value, safe=""),
-        xml_escape(value, {'"': "&quot;", "'": "&apos;"}),
+        xml_escape(value),  # XML text nodes: only & < > escaped
+        xml_escape(value, {'"': "&quot;", "'": "&apos;"}),  # XML attributes
+        html.escape(value, quote=True),  # &#x27; for the apostrophe
     }
 
 
