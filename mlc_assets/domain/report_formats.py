@@ -188,6 +188,7 @@ def detect_layout(header: list[str]) -> Layout:
         reason = _match(seen, full, optional)
         if reason is None:
             return Layout(file_format=file_format, positions=positions)
-        reasons.append(f"not a {file_format.upper()} settlement flat file ({reason})")
+        distance = len(set(full) ^ seen)
+        reasons.append((distance, f"not a {file_format.upper()} settlement flat file ({reason})"))
     # Report against the closest layout only: the other one's list of misses is noise.
-    raise LayoutMismatch(reasons[0])
+    raise LayoutMismatch(min(reasons, key=lambda r: r[0])[1])

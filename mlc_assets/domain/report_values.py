@@ -190,6 +190,10 @@ class ParsedDates:
 
 
 def _label(family: str, first: dict[str, str | None]) -> str:
+    if first.get("T"):
+        tz = first.get("tz")
+        zone = "" if tz is None else "Z" if tz == "Z" else "±hh:mm"
+        return "ISO-8601 yyyy-mm-ddTHH:MM:SS" + zone
     label = family
     if first.get("H") is not None:
         label += " HH:MM" + (":SS" if first.get("S") is not None else "")
@@ -237,7 +241,7 @@ def parse_datetimes(
             line=_first_bad(line_nos, unmatched),
             column=column,
         )
-    label = _label(family.name, {k: parts[k].filter(present)[0] for k in ("H", "S", "tz")})
+    label = _label(family.name, _first_parts(family, first_value))
     if family.name == "slash":
         a = parts["a"].cast(pl.Int32)
         b = parts["b"].cast(pl.Int32)
@@ -365,4 +369,4 @@ def _parse_uniform(
 
 def _first_parts(family: _DateFamily, value: str) -> dict[str, str | None]:
     parts = pl.Series([value]).str.extract_groups(family.pattern).struct.unnest()
-    return {k: parts[k][0] for k in ("H", "S", "tz")}
+    return {k: parts[k][0] for k in ("H", "S", "tz")} | {"T": "T" if "T" in value else None}
