@@ -12,11 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mlc_assets.clients.retry import RetryPolicy
 from mlc_assets.clients.spapi import (
     DownloadUrlRejected,
     ReportNotRequestableError,
+    ReportTimeoutError,
     SpapiClient,
     SpapiNotFound,
+    SpapiThrottled,
 )
 from mlc_assets.clients.spapi.models import ProcessingStatus
 from mlc_assets.sandbox.stack import SandboxStack
@@ -272,3 +275,30 @@ def test_client_bucket_paces_two_clients_under_the_server_limit(
     assert a.buckets.waits + b.buckets.waits >= 2
     assert a.buckets.waited_seconds + b.buckets.waited_seconds >= 1.0
     assert a.buckets.state("getReportDocument").grants == 18
+
+
+def test_throttling_beyond_the_retry_budget_surfaces_as_typed_error(
+    make_spapi_client: ClientFactory, spapi_sandbox: SpapiSandbox
+) -> None:
+    client = make_spapi_client(
+        retry_policy=RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.02)
+    )
+    spapi_sandbox.arm("429:20")
+    with pytest.raises(SpapiThrottled) as info:
+        client.reports.get_report(spapi_sandbox.stack.seller.settlements[0].report_id)
+    err = info.value
+    assert err.transient
+    assert err.status == 429
+    assert err.codes == ("QuotaExceeded",)
+    assert err.request_id and err.request_id in str(err)
+    assert client.transport.stats.attempts["getReport"] == 3
+    assert "Atza|" not in str(err)
+
+
+def test_wait_for_report_times_out_with_a_typed_error(
+    make_spapi_client: ClientFactory,
+) -> None:
+    client = make_spapi_client()
+    report_id = client.reports.create_report("GET_MERCHANT_LISTINGS_ALL_DATA", ["ATVPDKIKX0DER"])
+    with pytest.raises(ReportTimeoutError, match=f"report {report_id} still IN_QUEUE"):
+        client.reports.wait_for_report(report_id, poll_interval=1.0, timeout=0.5)

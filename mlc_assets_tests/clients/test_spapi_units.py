@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from mlc_assets.clients.retry import is_transient
+from mlc_assets.clients.spapi import SpapiClient
 from mlc_assets.clients.spapi.base import error_for, is_expired_token, loads, parse_errors
 from mlc_assets.clients.spapi.endpoints import (
     MARKETPLACES,
@@ -198,3 +200,10 @@ def test_report_models_match_the_api_field_names() -> None:
     assert "s3cr3t" not in repr(doc)
     dl = DownloadedReport(b"abc", "iso-8859-1", "D1", doc.url_host, True)
     assert "abc" not in repr(dl)
+
+
+def test_sandbox_mode_requires_an_explicit_local_endpoint(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sandbox=True needs"):
+        SpapiClient(
+            client_id="id", client_secret="s", refresh_token="r", state_dir=tmp_path, sandbox=True
+        )

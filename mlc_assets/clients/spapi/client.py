@@ -29,6 +29,8 @@ from mlc_assets.clients.spapi.throttle import BucketRegistry, account_key_for
 class SpapiClient:
     """Context-managed SP-API client for one (application, seller) pair.
 
+    ``sandbox`` means the local ml-connector sandbox (loopback document URLs allowed), not
+    Amazon's static sandbox hosts (use ``endpoint=endpoint_for(region, sandbox=True)``).
     ``speed`` > 1 only makes sense against the local sandbox, which runs its clock that
     much faster: rate limits are multiplied and the document URL lifetime divided by it.
     ``account_key`` names the shared bucket files; by default it is a hash of the client id
@@ -54,6 +56,10 @@ class SpapiClient:
         user_agent: str = USER_AGENT,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if sandbox and not endpoint:
+            # Sandbox mode relaxes the download-URL allow-list to loopback; it must never be
+            # combined with Amazon's production hosts.
+            raise ValueError("sandbox=True needs the local sandbox's SP-API endpoint")
         secret = _secret(client_secret)
         refresh = _secret(refresh_token)
         self.sandbox = sandbox
