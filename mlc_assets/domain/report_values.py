@@ -369,4 +369,5 @@ def _parse_uniform(
 
 def _first_parts(family: _DateFamily, value: str) -> dict[str, str | None]:
     parts = pl.Series([value]).str.extract_groups(family.pattern).struct.unnest()
-    return {k: parts[k][0] for k in ("H", "S", "tz")} | {"T": "T" if "T" in value else None}
+    iso = "T" if re.search(r"\dT\d", value) else None
+    return {k: parts[k][0] for k in ("H", "S", "tz")} | {"T": iso}
