@@ -320,9 +320,12 @@ class DeltekStore:
             raise SandboxRejection(f"{where}: Account '{account}' is not valid.")
         if acct.get("Status", "A") != "A":
             raise SandboxRejection(f"{where}: Account '{account}' is inactive.")
+        org = str(line.get("Org") or "").strip()
+        if org and not any(o["Org"] == org for o in self.orgs):
+            raise SandboxRejection(f"{where}: Organization '{org}' is not valid.")
         wbs1 = str(line.get("WBS1") or "").strip()
         if not wbs1:
-            return str(line.get("Org") or "")
+            return org
         wbs2 = str(line.get("WBS2") or "").strip()
         wbs3 = str(line.get("WBS3") or "").strip()
         top = self.project_row(wbs1)
@@ -337,6 +340,13 @@ class DeltekStore:
             # [INF from SubLevel]: charges go to the lowest level of the WBS.
             raise SandboxRejection(
                 f"{where}: '{wbs1}/{wbs2}/{wbs3}' has phases or tasks; charge the lowest level."
+            )
+        if org and org != target["Org"]:
+            # A project line takes the project's Org [INF from PM-JEDetail]; a different
+            # explicit Org is refused rather than silently replaced.
+            raise SandboxRejection(
+                f"{where}: Organization '{org}' does not match project '{wbs1}' "
+                f"organization '{target['Org']}'."
             )
         return str(target["Org"])
 

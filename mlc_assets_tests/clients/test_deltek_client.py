@@ -450,3 +450,58 @@ def test_custom_periods_sandbox(
     t = start_tenant(periods=monthly_periods(202511, 3, closed={202511, 202512}))
     c = make_client(target=t, closed_period_policy="next_open")
     assert c.resolve_period(date(2025, 11, 30)).period == 202601
+
+
+def test_org_and_transaction_dates_reach_deltek(client: DeltekClient, tenant: Tenant) -> None:
+    base = settlement_batch("AMZ17")
+    clearing = base.lines[0].model_copy(
+        update={"org": "A0.00.00", "transaction_date": date(2026, 6, 14)}
+    )
+    batch = base.model_copy(update={"lines": [clearing, *base.lines[1:]]})
+    client.write_batch(batch)
+    stored = tenant.sandbox.store.get_file("JE", "AMZ17")
+    assert [m["TransDate"][:10] for m in stored["master"]] == ["2026-06-14", "2026-06-15"]
+    assert len({m["RefNo"] for m in stored["master"]}) == 2
+    client.post_batch("AMZ17", period=202606)
+    posted = client.find_batch("AMZ17")
+    assert posted is not None
+    assert {ln.account: ln.org for ln in posted.lines} == {
+        "1210.00": "A0.00.00",
+        "4000.00": "A0.10.00",
+        "6100.00": "A0.10.00",
+    }
+
+
+def test_org_that_contradicts_the_project_is_refused(client: DeltekClient) -> None:
+    base = settlement_batch("AMZ18")
+    sales = base.lines[1].model_copy(update={"org": "A0.00.00"})
+    with pytest.raises(DeltekValidationError, match="does not match project"):
+        client.write_batch(base.model_copy(update={"lines": [base.lines[0], sales, base.lines[2]]}))
+
+
+def test_from_settings(tenant: Tenant) -> None:
+    from pydantic import SecretStr
+
+    from mlc_assets.config import DeltekSettings
+    from mlc_assets.sandbox.deltek_app import (
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        DEMO_DATABASE,
+        DEMO_PASSWORD,
+        DEMO_USERNAME,
+    )
+
+    with pytest.raises(ValueError, match=r"deltek\.database, deltek\.client_id"):
+        DeltekClient.from_settings(DeltekSettings(base_url="https://x/api", username="u"))
+    settings = DeltekSettings(
+        base_url=tenant.base_url,
+        database=DEMO_DATABASE,
+        username=DEMO_USERNAME,
+        password=SecretStr(DEMO_PASSWORD),
+        client_id=DEMO_CLIENT_ID,
+        client_secret=SecretStr(DEMO_CLIENT_SECRET),
+        closed_period_policy="next_open",
+    )
+    with DeltekClient.from_settings(settings, retry=fx.FAST_TEST_POLICY) as c:
+        assert c.closed_period_policy == "next_open"
+        assert c.resolve_period(date(2026, 1, 2)).period == 202602

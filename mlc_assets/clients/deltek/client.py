@@ -569,25 +569,28 @@ class DeltekClient:
         details = []
         for seq, ln in enumerate(b.lines, start=1):
             has_project = bool(ln.wbs1.strip())
-            details.append(
-                {
-                    "Batch": b.batch,
-                    "RefNo": refs[ln.transaction_date or b.posting_date],
-                    "PKey": f"{b.batch}L{seq}",  # client-chosen unique line key [DOC]
-                    "Seq": seq,
-                    "Description": ln.description,
-                    "WBS1": ln.wbs1,
-                    # " " for "none" under a project, as Deltek's example does [DOC; INF].
-                    "WBS2": ln.wbs2 or (" " if has_project else ""),
-                    "WBS3": ln.wbs3 or (" " if has_project else ""),
-                    "Account": ln.account,
-                    "DebitAmount": ln.debit,
-                    "CreditAmount": ln.credit,
-                    "SuppressBill": "N",
-                    "LinkCompany": "",
-                    "CurrencyExchangeOverrideRate": 0,
-                }
-            )
+            detail: dict[str, Any] = {
+                "Batch": b.batch,
+                "RefNo": refs[ln.transaction_date or b.posting_date],
+                "PKey": f"{b.batch}L{seq}",  # client-chosen unique line key [DOC]
+                "Seq": seq,
+                "Description": ln.description,
+                "WBS1": ln.wbs1,
+                # " " for "none" under a project, as Deltek's example does [DOC; INF].
+                "WBS2": ln.wbs2 or (" " if has_project else ""),
+                "WBS3": ln.wbs3 or (" " if has_project else ""),
+                "Account": ln.account,
+                "DebitAmount": ln.debit,
+                "CreditAmount": ln.credit,
+                "SuppressBill": "N",
+                "LinkCompany": "",
+                "CurrencyExchangeOverrideRate": 0,
+            }
+            if ln.org:
+                # No Deltek example sends Org on create (it comes from the project), but
+                # lines without a project may need one; sent only when the caller set it [INF].
+                detail["Org"] = ln.org
+            details.append(detail)
         body: dict[str, Any] = {
             "Batch": b.batch,
             "Description": b.description,
