@@ -384,6 +384,11 @@ def reconcile(
     )
 
 
+def _order_categories(lines: pl.DataFrame) -> set[str]:
+    with_order = lines.filter(pl.col("order_id").is_not_null() & (pl.col("order_id") != ""))
+    return {str(c) for c in with_order["category"].unique().to_list() if c is not None}
+
+
 def reconcile_lines(
     report_lines: pl.DataFrame,
     event_lines: pl.DataFrame,
@@ -401,6 +406,10 @@ def reconcile_lines(
     late = None
     if group_end is not None:
         late = event_lines.filter(pl.col("posted_date") > pl.lit(group_end))
+    # Order-level comparison only where both sides carry order ids for a category: v0
+    # AdjustmentEvents (reimbursements) have no AmazonOrderId although the report line has
+    # one, and comparing them would report orders that are not missing at all.
+    comparable = _order_categories(report_lines) & _order_categories(event_lines)
     return reconcile(
         category_totals(report_lines),
         category_totals(event_lines),
@@ -408,8 +417,12 @@ def reconcile_lines(
         deposit=deposit,
         settlement_id=settlement_id,
         group_id=group_id,
-        report_order_totals=order_totals(report_lines),
-        event_order_totals=order_totals(event_lines),
+        report_order_totals=order_totals(
+            report_lines.filter(pl.col("category").is_in(sorted(comparable)))
+        ),
+        event_order_totals=order_totals(
+            event_lines.filter(pl.col("category").is_in(sorted(comparable)))
+        ),
         late_events=late,
         late_policy=late_policy,
         group_match=group_match,
