@@ -217,3 +217,23 @@ def test_uninstall_restores_plain_logging(redactor: Redactor, captured: io.Strin
     logging.getLogger("mlc_assets").info("plain %s", "visible-value")
     assert "plain visible-value" in captured.getvalue()
     assert not any(isinstance(f, RedactingFilter) for f in logging.getLogger().filters)
+
+
+def test_dagster_run_log_manager_is_redacted(redactor: Redactor) -> None:
+    """``context.log`` is a per-run DagsterLogManager: a Logger outside the hierarchy."""
+    from dagster._core.log_manager import DagsterLogManager
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    install_log_redaction(redactor)
+    try:
+        log_manager = DagsterLogManager.create(loggers=[], handlers=[handler])
+        log_manager.info("posting with %s", WD_PASSWORD)
+        log_manager.warning(f"server said Bearer abc.def and {DELTEK_SECRET}")
+    finally:
+        uninstall_log_redaction()
+    out = stream.getvalue()
+    assert WD_PASSWORD not in out and DELTEK_SECRET not in out and "abc.def" not in out
+    assert "posting with ***" in out
+    assert "server said Bearer *** and ***" in out
