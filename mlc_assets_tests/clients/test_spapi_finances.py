@@ -298,3 +298,17 @@ def test_gone_detection_and_argument_checks(make_finances: Callable[..., Finance
         list(fin.list_transactions("SETTLEMENT_ID", "1"))
     with pytest.raises(ValueError, match="finances_api"):
         FinancesApi(fin.transport, mode="v1")  # type: ignore[arg-type]
+
+
+def test_posted_window_for_group_events_is_split(
+    fin_stack: SandboxStack, make_finances: Callable[..., FinancesApi]
+) -> None:
+    s = fin_stack.seller.settlements[0]
+    fin = make_finances("v0")
+    pages = list(
+        fin.list_financial_events_by_group(
+            s.group_id, posted_after=datetime.now(UTC) - timedelta(days=400)
+        )
+    )
+    assert len({p.params["PostedAfter"] for p in pages}) == 3
+    assert flatten_v0_events(pages, group_id=s.group_id)["amount"].sum() == s.total

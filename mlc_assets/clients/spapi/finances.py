@@ -198,23 +198,25 @@ class FinancesApi:
         _aware(posted_after, posted_before)
         if posted_before is not None and posted_after is None:
             raise ValueError("PostedBefore requires PostedAfter (Finances v0 rule)")
-        if posted_after is not None:
-            posted_before = min(posted_before or self._latest(), self._latest())
-            if posted_before - posted_after > MAX_WINDOW:
-                raise ValueError("a posted-date window wider than 180 days returns nothing")
         if not group_id or "/" in group_id:
             raise ValueError(f"not a financial event group id: {group_id!r}")
+        windows: list[tuple[datetime | None, datetime | None]] = [(None, None)]
+        if posted_after is not None:
+            before = min(posted_before or self._latest(), self._latest())
+            # Wider than 180 days would return nothing: ask in consecutive windows instead.
+            windows = list(split_window(posted_after, before))
         try:
-            yield from self._pages(
-                "v0",
-                "listFinancialEventsByGroupId",
-                f"{V0_PREFIX}/financialEventGroups/{group_id}/financialEvents",
-                {
-                    "MaxResultsPerPage": page_size,
-                    "PostedAfter": iso(posted_after) if posted_after else None,
-                    "PostedBefore": iso(posted_before) if posted_before else None,
-                },
-            )
+            for after, until in windows:
+                yield from self._pages(
+                    "v0",
+                    "listFinancialEventsByGroupId",
+                    f"{V0_PREFIX}/financialEventGroups/{group_id}/financialEvents",
+                    {
+                        "MaxResultsPerPage": page_size,
+                        "PostedAfter": iso(after) if after else None,
+                        "PostedBefore": iso(until) if until else None,
+                    },
+                )
         except SpapiError as exc:
             if is_v0_gone(exc) and not isinstance(exc, FinancesV0Unavailable):
                 raise FinancesV0Unavailable(
