@@ -1,9 +1,9 @@
 """The whole sandbox as one object: a simulated seller behind real loopback HTTP servers.
 
 Amazon is two hosts (LWA at api.amazon.com, SP-API per region), so the stack runs two
-servers. SP-API operation families are route factories mounted on the one SP-API app (add
-Finances by appending to ``SPAPI_ROUTE_FACTORIES``); other systems (Workday, Deltek) are
-separate servers registered with :meth:`SandboxStack.add_server` before ``start()``.
+servers. SP-API operation families (Reports, Finances) are route factories mounted on the
+one SP-API app (``SPAPI_ROUTE_FACTORIES``); other systems (Workday, Deltek) are separate
+servers, registered by ``SERVER_PLUGINS`` through :meth:`SandboxStack.add_server`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from mlc_assets.sandbox.faults import FaultPlan
+from mlc_assets.sandbox.finances_routes import finance_routes
 from mlc_assets.sandbox.generator import generate_seller
 from mlc_assets.sandbox.ledger import SimulatedSeller
 from mlc_assets.sandbox.lwa_app import DEFAULT_TOKEN_TTL, LwaCredentials, TokenStore, build_lwa_app
@@ -23,7 +24,7 @@ from mlc_assets.sandbox.reports_routes import reports_routes
 from mlc_assets.sandbox.server import BackgroundServer
 from mlc_assets.sandbox.spapi_app import RouteFactory, SpApiContext, build_spapi_app
 
-SPAPI_ROUTE_FACTORIES: list[RouteFactory] = [reports_routes]
+SPAPI_ROUTE_FACTORIES: list[RouteFactory] = [reports_routes, finance_routes]
 # Other sandboxes (Workday, Deltek) plug in here: each is called with the stack while it is
 # being built and registers its server(s) with ``stack.add_server(...)``.
 SERVER_PLUGINS: list[Callable[[SandboxStack], None]] = []

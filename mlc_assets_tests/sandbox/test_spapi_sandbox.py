@@ -466,3 +466,11 @@ def test_cli_serve_prints_one_json_line_and_stops(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err
     assert out == ""  # exactly one line was printed
+
+
+def test_default_stack_mounts_finances_on_the_same_app(
+    stack: SandboxStack, spapi: httpx.Client
+) -> None:
+    response = spapi.get("/finances/v0/financialEventGroups")
+    assert response.status_code == 200, response.text
+    assert response.headers["x-amzn-RateLimit-Limit"] == "500"  # 0.5/s x speed 1000
