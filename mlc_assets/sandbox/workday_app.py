@@ -40,6 +40,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from lxml import etree
 from starlette.applications import Starlette
@@ -368,6 +369,11 @@ class WorkdayTenant:
             "token_type": "Bearer",
             "expires_in": int(self.token_lifetime),
         }
+
+    def revoke_tokens(self) -> None:
+        """Forget every access token (as a tenant admin revoking sessions would)."""
+        with self._lock:
+            self._tokens.clear()
 
     def authenticate(self, request: Request, envelope: etree._Element) -> str:
         """The ISU name the request authenticates as, or the authentication fault."""
@@ -1106,6 +1112,8 @@ def _routes(t: WorkdayTenant) -> list[Route]:
             address = str(request.url.replace(query=""))
             return Response(t.wsdl(service, address), media_type="text/xml; charset=utf-8")
         t.stats["requests"] += 1
+        # Read the whole request first: a slow server still processes what it received.
+        raw = await request.body()
         if t.faults.take("slow"):
             await asyncio.sleep(t.slow_seconds)
         if t.faults.take("reset"):
@@ -1117,7 +1125,6 @@ def _routes(t: WorkdayTenant) -> list[Route]:
             return PlainTextResponse("Too Many Requests", status_code=429)
         if t.faults.take("500"):
             return PlainTextResponse("Internal Server Error", status_code=500)
-        raw = await request.body()
         response, committed = t.handle(service, request, raw)
         if committed and t.faults.take("commit_drop"):
             t.stats["injected:commit_drop"] += 1
@@ -1128,7 +1135,8 @@ def _routes(t: WorkdayTenant) -> list[Route]:
         if request.path_params["tenant"] != t.tenant:
             return PlainTextResponse("Not Found", status_code=404)
         t.stats["token_requests"] += 1
-        form = await request.form()
+        # Plain urlencoded form (python-multipart is not a dependency).
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         client_id, client_secret = _basic(request)
         client_id = client_id or str(form.get("client_id") or "")
         client_secret = client_secret or str(form.get("client_secret") or "")
