@@ -283,6 +283,7 @@ def test_v0_switch_off_and_fault(api: Api) -> None:
     api.admin({"v0_events": False})
     resp = api.get(path)
     assert resp.status_code == 410
+    validate(resp.json(), "financesV0.json", "ListFinancialEventsResponse")
     assert resp.json()["errors"][0]["code"] == "Unsupported"
     assert "deprecated" in resp.json()["errors"][0]["message"]
     # listFinancialEventGroups is not deprecated.
