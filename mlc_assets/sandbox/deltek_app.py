@@ -218,7 +218,7 @@ class DeltekSandbox:
         database: str,
         client_id: str,
         client_secret: str,
-        store: DeltekStore,
+        store_factory: Callable[[], DeltekStore],
         token_ttl: float,
         speed: float,
         faults: FaultPlan,
@@ -230,7 +230,8 @@ class DeltekSandbox:
         self.database = database
         self.client_id = client_id
         self._client_secret = client_secret
-        self.store = store
+        self._store_factory = store_factory
+        self.store = store_factory()
         self.token_ttl = token_ttl / max(speed, 1e-9)
         self.faults = faults
         self.slow_seconds = slow_seconds / max(speed, 1e-9)
@@ -254,6 +255,20 @@ class DeltekSandbox:
             "expires_in": max(1, int(self.token_ttl)),
             "refresh_token": refresh,
         }
+
+    def reset(self) -> None:
+        """Back to the freshly seeded tenant: no files, no ledger, no tokens, no faults.
+        A persisted state file is discarded too."""
+        with self._lock:
+            if self.store.state_file is not None:
+                Path(self.store.state_file).unlink(missing_ok=True)
+            self.store = self._store_factory()
+            self._tokens.clear()
+            self._refresh.clear()
+            for name in list(self.faults.armed()):
+                self.faults.disarm(name)
+            self.faults.fired.clear()
+            self.stats.clear()
 
     def expire_all_tokens(self) -> None:
         """Test hook: every access token in circulation expires now (refresh tokens stay)."""
@@ -505,6 +520,10 @@ class DeltekSandbox:
             self.faults.disarm(name)
         return DecimalJSONResponse({"armed": self.faults.armed()})
 
+    async def admin_reset(self, request: Request) -> Response:
+        self.reset()
+        return DecimalJSONResponse({"reset": True})
+
     async def admin_batches(self, request: Request) -> Response:
         return DecimalJSONResponse(self.store.dump_batches())
 
@@ -582,18 +601,21 @@ def build_deltek_app(
     lifetime and the slow-response delay. ``missing_record`` is ``"404"`` or ``"empty"``:
     how an unknown key answers (undocumented, so both are testable).
     """
-    store = seeded_store(
-        periods=periods,
-        state_file=Path(state_file) if state_file else None,
-        strict_balance_on_create=strict_balance_on_create,
-    )
+
+    def store_factory() -> DeltekStore:
+        return seeded_store(
+            periods=periods,
+            state_file=Path(state_file) if state_file else None,
+            strict_balance_on_create=strict_balance_on_create,
+        )
+
     sb = DeltekSandbox(
         username=username,
         password=password,
         database=database,
         client_id=client_id,
         client_secret=client_secret,
-        store=store,
+        store_factory=store_factory,
         token_ttl=token_ttl,
         speed=speed,
         faults=faults or FaultPlan(),
@@ -636,6 +658,7 @@ def build_deltek_app(
     ]
     admin = [
         Route("/faults", sb.admin_faults, methods=["POST"]),
+        Route("/reset", sb.admin_reset, methods=["POST"]),
         Route("/batches", sb.admin_batches, methods=["GET"]),
         Route("/stats", sb.admin_stats, methods=["GET"]),
         Route("/periods/{period:int}", sb.admin_period, methods=["POST"]),

@@ -87,9 +87,21 @@ def start_tenant() -> Iterator[Callable[..., Tenant]]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_tenant() -> Iterator[Tenant]:
+    """One default tenant per module; ``tenant`` resets it before each test (cheaper than a
+    server per test, same isolation)."""
+    app = build_deltek_app()
+    server = BackgroundServer(app, name="deltek-test-shared").start()
+    yield Tenant(server=server, app=app)
+    server.stop()
+
+
 @pytest.fixture
-def tenant(start_tenant: Callable[..., Tenant]) -> Tenant:
-    return start_tenant()
+def tenant(shared_tenant: Tenant) -> Tenant:
+    r = httpx.post(f"{shared_tenant.server.url}/_sandbox/reset", timeout=5)
+    r.raise_for_status()
+    return shared_tenant
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from mlc_assets_tests.clients.deltek_fixtures import Tenant, demo_credentials
 
 # Fixtures shared by the Deltek client tests (conftest.py is owned elsewhere).
 start_tenant = fx.start_tenant
+shared_tenant = fx.shared_tenant
 tenant = fx.tenant
 make_client = fx.make_client
 client = fx.client

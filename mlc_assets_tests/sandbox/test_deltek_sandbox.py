@@ -377,3 +377,14 @@ def test_state_file_persists_without_secrets(start: Callable[..., Api], tmp_path
     posted = post(second, "B2")
     assert posted.status_code == 200
     assert "Posting sequence 102" in json.loads(posted.text)  # the counter survived a restart
+
+
+def test_reset_returns_to_the_seeded_tenant(api: Api) -> None:
+    api.call("POST", "/DataEntry/jeControl", json=je_body("B1"))
+    post(api, "B1")
+    api.http.post(f"{api.root}/_sandbox/faults", json={"spec": "500:3"})
+    assert api.http.post(f"{api.root}/_sandbox/reset").json() == {"reset": True}
+    assert api.http.get(f"{api.root}/_sandbox/batches").json() == []
+    stats = api.http.get(f"{api.root}/_sandbox/stats").json()
+    assert stats["faults_armed"] == {} and stats["next_post_seq"] == 101
+    assert api.call("GET", "/Settings/Period").status_code == 401  # tokens are gone too
