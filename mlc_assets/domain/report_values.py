@@ -33,9 +33,9 @@ DOT_DECIMAL_CURRENCIES = frozenset(
     {"USD", "CAD", "MXN", "GBP", "JPY", "AUD", "SGD", "INR", "AED", "SAR", "EGP", "CNY"}
 )
 
-_DOT_DECISIVE = r"^[+-]?[\d,]*\d\.\d{1,2}$"  # 12.5, 1,234.56: a point can't be a thousands mark
-_COMMA_DECISIVE = r"^[+-]?[\d.]*\d,\d{1,2}$"  # 12,5, 1.234,56
-_AMBIGUOUS = r"^[+-]?\d{1,3}([.,]\d{3})+$"  # 1,234 / 1.234: thousands or 3 decimals?
+_DOT_DECISIVE = r"^[+-]?[0-9,]*[0-9]\.[0-9]{1,2}$"  # 12.5, 1,234.56: never a thousands point
+_COMMA_DECISIVE = r"^[+-]?[0-9.]*[0-9],[0-9]{1,2}$"  # 12,5, 1.234,56
+_AMBIGUOUS = r"^[+-]?[0-9]{1,3}([.,][0-9]{3})+$"  # 1,234 / 1.234: thousands or 3 decimals?
 _MAX_INTEGER_DIGITS = 16  # Decimal(18, 2)
 
 
@@ -127,7 +127,7 @@ def parse_amounts(
         )
     dec = re.escape(style.decimal)
     tho = re.escape(style.thousands)
-    shape = rf"^[+-]?(\d+|\d{{1,3}}({tho}\d{{3}})+)({dec}\d+)?$"
+    shape = rf"^[+-]?([0-9]+|[0-9]{{1,3}}({tho}[0-9]{{3}})+)({dec}[0-9]+)?$"
     ok = values.str.contains(shape)
     bad = ok.not_() & values.is_not_null()
     if bad.any():
@@ -143,7 +143,7 @@ def parse_amounts(
     if style.decimal == ",":
         plain = plain.str.replace(",", ".", literal=True)
     plain = plain.str.strip_prefix("+")
-    too_precise = plain.str.contains(r"\.\d{3,}$")
+    too_precise = plain.str.contains(r"\.[0-9]{3,}$")
     if too_precise.any():
         line = _first_bad(line_nos, too_precise)
         raise SettlementFileError(
@@ -152,7 +152,7 @@ def parse_amounts(
             line=line,
             column=column,
         )
-    too_big = plain.str.contains(rf"^-?\d{{{_MAX_INTEGER_DIGITS + 1},}}")
+    too_big = plain.str.contains(rf"^-?[0-9]{{{_MAX_INTEGER_DIGITS + 1},}}")
     if too_big.any():
         raise SettlementFileError(
             f"{values.filter(too_big)[0]!r} is too large for an amount",
@@ -165,8 +165,8 @@ def parse_amounts(
 
 # --- dates -------------------------------------------------------------------------------
 
-_TIME = r"(?:[ T](?<H>\d{1,2}):(?<M>\d{2})(?::(?<S>\d{2})(?:\.(?<f>\d{1,6}))?)?)?"
-_ZONE = r"\s*(?<tz>UTC|GMT|Z|[+-]\d{2}:?\d{2})?"
+_TIME = r"(?:[ T](?<H>[0-9]{1,2}):(?<M>[0-9]{2})(?::(?<S>[0-9]{2})(?:\.(?<f>[0-9]{1,6}))?)?)?"
+_ZONE = r"\s*(?<tz>UTC|GMT|Z|[+-][0-9]{2}:?[0-9]{2})?"
 
 
 @dataclass(frozen=True)
@@ -175,10 +175,18 @@ class _DateFamily:
     pattern: str  # named groups y, m, d (or a, b for the slash family), H, M, S, f, tz
 
 
+_D = "[0-9]"  # ASCII only: regex \d also matches other scripts' digits, which casts reject
 _FAMILIES = (
-    _DateFamily("yyyy-mm-dd", rf"^(?<y>\d{{4}})-(?<m>\d{{1,2}})-(?<d>\d{{1,2}}){_TIME}{_ZONE}$"),
-    _DateFamily("dd.mm.yyyy", rf"^(?<d>\d{{1,2}})\.(?<m>\d{{1,2}})\.(?<y>\d{{4}}){_TIME}{_ZONE}$"),
-    _DateFamily("slash", rf"^(?<a>\d{{1,2}})/(?<b>\d{{1,2}})/(?<y>\d{{4}}|\d{{2}}){_TIME}{_ZONE}$"),
+    _DateFamily(
+        "yyyy-mm-dd", rf"^(?<y>{_D}{{4}})-(?<m>{_D}{{1,2}})-(?<d>{_D}{{1,2}}){_TIME}{_ZONE}$"
+    ),
+    _DateFamily(
+        "dd.mm.yyyy", rf"^(?<d>{_D}{{1,2}})\.(?<m>{_D}{{1,2}})\.(?<y>{_D}{{4}}){_TIME}{_ZONE}$"
+    ),
+    _DateFamily(
+        "slash",
+        rf"^(?<a>{_D}{{1,2}})/(?<b>{_D}{{1,2}})/(?<y>{_D}{{4}}|{_D}{{2}}){_TIME}{_ZONE}$",
+    ),
 )
 
 
@@ -214,7 +222,7 @@ def parse_datetimes(
     present = values.is_not_null()
     if not present.any():
         empty = pl.Series(column, [None] * len(values), dtype=pl.Datetime("us", "UTC"))
-        return ParsedDates(empty, pl.Series([False] * len(values)), "empty")
+        return ParsedDates(empty, pl.Series([False] * len(values), dtype=pl.Boolean), "empty")
     first_value = values.filter(present)[0]
     first_line = _first_bad(line_nos, present)
     family = next(
@@ -315,7 +323,9 @@ def _offset_minutes(tz: pl.Expr) -> pl.Expr:
 
 
 _FAST_DATE = {"yyyy-mm-dd": "%Y-%m-%d", "dd.mm.yyyy": "%d.%m.%Y"}
-_FAST_TAIL = r"^(?P<sep>[ T])\d{1,2}:\d{2}(?P<sec>:\d{2}(?P<frac>\.\d+)?)?(?P<ws>\s*)(?P<tz>.*)$"
+_FAST_TAIL = (
+    r"^(?P<sep>[ T])[0-9]{1,2}:[0-9]{2}(?P<sec>:[0-9]{2}(?P<frac>\.[0-9]+)?)?(?P<ws>\s*)(?P<tz>.*)$"
+)
 
 
 def _parse_uniform(
@@ -329,7 +339,7 @@ def _parse_uniform(
     """
     if family.name not in _FAST_DATE:
         return None
-    date_part = re.match(r"^\d+[-.]\d+[-.]\d+", first_value)
+    date_part = re.match(r"^[0-9]+[-.][0-9]+[-.][0-9]+", first_value)
     if date_part is None:  # pragma: no cover - the family regex already matched
         return None
     fmt = _FAST_DATE[family.name]
@@ -348,10 +358,10 @@ def _parse_uniform(
         tz = m["tz"]
         if tz in ("UTC", "GMT", "Z"):
             fmt += m["ws"] + tz
-        elif re.fullmatch(r"[+-]\d{2}:\d{2}", tz):
+        elif re.fullmatch(r"[+-][0-9]{2}:[0-9]{2}", tz):
             fmt += m["ws"] + "%:z"
             aware = True
-        elif re.fullmatch(r"[+-]\d{4}", tz):
+        elif re.fullmatch(r"[+-][0-9]{4}", tz):
             fmt += m["ws"] + "%z"
             aware = True
         elif tz:
@@ -362,12 +372,12 @@ def _parse_uniform(
         return None
     if not aware:
         parsed = parsed.dt.replace_time_zone("UTC")
-    has = pl.Series([has_time] * len(values)) & present
+    has = pl.Series([has_time] * len(values), dtype=pl.Boolean) & present
     label = _label(family.name, _first_parts(family, first_value))
     return ParsedDates(parsed.alias(values.name), has, label)
 
 
 def _first_parts(family: _DateFamily, value: str) -> dict[str, str | None]:
     parts = pl.Series([value]).str.extract_groups(family.pattern).struct.unnest()
-    iso = "T" if re.search(r"\dT\d", value) else None
+    iso = "T" if re.search(r"[0-9]T[0-9]", value) else None
     return {k: parts[k][0] for k in ("H", "S", "tz")} | {"T": iso}

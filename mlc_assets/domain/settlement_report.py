@@ -311,7 +311,7 @@ def _amount_cells(summary: dict, details: pl.DataFrame, layout: Layout) -> pl.Da
 
 def _quantity(details: pl.DataFrame, *, file_name: str) -> pl.Series:
     values = details["quantity-purchased"]
-    bad = values.is_not_null() & values.str.contains(r"^[+-]?\d{1,15}$").not_()
+    bad = values.is_not_null() & values.str.contains(r"^[+-]?[0-9]{1,15}$").not_()
     if bad.any():
         raise SettlementFileError(
             f"{values.filter(bad)[0]!r} is not a whole number",
