@@ -19,7 +19,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from mlc_assets.cli.mapping_cmd import journal_payload, journal_table
 from mlc_assets.domain.errors import MlcError
+from mlc_assets.domain.mapping import load_mapping
 from mlc_assets.domain.money import money_str
 from mlc_assets.domain.settlement_report import parse_settlement_report
 from mlc_assets.domain.settlement_schema import ParsedSettlement
@@ -99,6 +101,16 @@ def preview(
         str | None,
         typer.Option(help="Charset of the file (default: detect; UTF-8, else ISO-8859-1)"),
     ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="GL mapping YAML: also show unmapped types and the journal it would post",
+        ),
+    ] = None,
 ) -> None:
     """Parse a settlement report file and show its header, balance and breakdown."""
     try:
@@ -107,10 +119,24 @@ def preview(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     payload = preview_payload(parsed)
+    if mapping is not None:
+        try:
+            payload.update(journal_payload(parsed, load_mapping(mapping)))
+        except MlcError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps(payload, ensure_ascii=False))
     else:
-        render(payload, Console())
+        console = Console()
+        render(payload, console)
+        if mapping is not None:
+            for u in payload["unmapped"]:
+                console.print(f"[red]unmapped[/red] {u['transaction_type']} / "
+                              f"{u['amount_type']} / {u['amount_description']} ({u['count']})",
+                              highlight=False)  # fmt: skip
+            if payload["journal"] is not None:
+                console.print(journal_table(payload, payload["currency"]))
 
 
 def register(app: typer.Typer) -> None:

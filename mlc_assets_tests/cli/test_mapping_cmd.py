@@ -106,3 +106,19 @@ def test_journal_payload(files) -> None:
     payload = journal_payload(renamed, mapping)
     assert payload["journal"] is None
     assert payload["unmapped"][0]["amount_description"] == "Subscription Fee 2027"
+
+
+def test_preview_with_mapping_adds_unmapped_and_journal(files) -> None:
+    args = ["preview", str(files["us"]), "--mapping", str(DEFAULT_MAPPING_PATH), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["breakdown"] and payload["unmapped"] == []
+    assert payload["journal"]["debits"] == payload["journal"]["credits"]
+    human = runner.invoke(app, args[:-1])
+    assert human.exit_code == 0 and "Journal USD" in human.output and "clearing" in human.output
+    renamed = runner.invoke(
+        app, ["preview", str(files["renamed"]), "--mapping", str(DEFAULT_MAPPING_PATH)]
+    )
+    assert renamed.exit_code == 0 and "unmapped" in renamed.output
+    assert "Subscription Fee 2027" in renamed.output
