@@ -21,7 +21,15 @@ def make_stack() -> Iterator[Callable[..., SandboxStack]]:
     stacks: list[SandboxStack] = []
 
     def _make(**kwargs: Any) -> SandboxStack:
-        params: dict[str, Any] = {"seed": 7, "settlements": 6, "speed": 1000.0}
+        # Fast rate limits, but token and URL lifetimes long enough that a loaded CI machine
+        # cannot expire them mid-test; tests about expiry pass their own (or None = scaled).
+        params: dict[str, Any] = {
+            "seed": 7,
+            "settlements": 6,
+            "speed": 1000.0,
+            "token_ttl": 120.0,
+            "url_ttl": 120.0,
+        }
         params.update(kwargs)
         stack = SandboxStack(**params).start()
         stacks.append(stack)

@@ -55,7 +55,7 @@ def test_lwa_form_and_json_bodies(stack: SandboxStack, client: httpx.Client) -> 
         assert body["access_token"].startswith("Atza|")
         assert body["token_type"] == "bearer"
         assert body["refresh_token"] == creds["refresh_token"]
-        assert body["expires_in"] == 4  # 3600 s / speed 1000, rounded
+        assert body["expires_in"] == 120  # the TTL the stack was given
         assert "x-amzn-RequestId" in response.headers
 
 
@@ -103,7 +103,7 @@ def test_grantless_client_credentials(stack: SandboxStack, client: httpx.Client)
 
 
 def test_missing_unknown_and_expired_tokens(make_stack, client: httpx.Client) -> None:
-    stack = make_stack(token_ttl=0.2)
+    stack = make_stack(token_ttl=1.0)
     url = stack.endpoints["spapi"] + f"{REPORTS}/reports?reportTypes={SETTLEMENT_V2}"
     for headers in ({}, {"x-amz-access-token": "Atza|forged"}):
         response = client.get(url, headers=headers)
@@ -117,7 +117,7 @@ def test_missing_unknown_and_expired_tokens(make_stack, client: httpx.Client) ->
         assert "x-amzn-RequestId" in response.headers
     token = lwa_token(stack, client)
     assert client.get(url, headers={"x-amz-access-token": token}).status_code == 200
-    time.sleep(0.3)
+    time.sleep(1.1)
     response = client.get(url, headers={"x-amz-access-token": token})
     assert response.status_code == 403
     assert response.json()["errors"][0]["message"] == "The access token you provided has expired."
@@ -125,8 +125,10 @@ def test_missing_unknown_and_expired_tokens(make_stack, client: httpx.Client) ->
 
 
 def test_default_token_ttl_scales_with_speed(make_stack) -> None:
-    assert make_stack(speed=1000).tokens.ttl == pytest.approx(3.6)
-    assert make_stack(speed=1).tokens.ttl == 3600
+    fast = make_stack(speed=1000, token_ttl=None, url_ttl=None)
+    assert fast.tokens.ttl == pytest.approx(3.6)
+    assert fast.context.url_ttl == pytest.approx(0.3)
+    assert make_stack(speed=1, token_ttl=None).tokens.ttl == 3600
 
 
 # -- getReports / getReport ----------------------------------------------------------------
@@ -288,12 +290,12 @@ def test_content_encoding_header_option(stack: SandboxStack, spapi: httpx.Client
 
 
 def test_document_url_expires(make_stack, client: httpx.Client) -> None:
-    stack = make_stack(url_ttl=0.2)
+    stack = make_stack(url_ttl=1.0)
     client.base_url = httpx.URL(stack.endpoints["spapi"])
     client.headers["x-amz-access-token"] = lwa_token(stack, client)
     doc = _document(client, stack.seller.settlements[0])
     assert httpx.get(doc["url"]).status_code == 200
-    time.sleep(0.3)
+    time.sleep(1.1)
     expired = httpx.get(doc["url"])
     assert expired.status_code == 403
     assert expired.headers["content-type"].startswith("application/xml")
