@@ -631,6 +631,11 @@ def build_deltek_app(
     how an unknown key answers (undocumented, so both are testable).
     """
 
+    if speed <= 0 or token_ttl <= 0:
+        raise ValueError("speed and token_ttl must be > 0")
+    if missing_record not in ("404", "empty"):
+        raise ValueError("missing_record must be '404' or 'empty'")
+
     def store_factory() -> DeltekStore:
         return seeded_store(
             periods=periods,
