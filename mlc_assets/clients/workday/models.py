@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from mlc_assets.config import WorkdaySettings
 
 MAX_JOURNAL_LINES = 1000  # Workday's documented limit per Submit_Accounting_Journal
 
@@ -216,6 +219,28 @@ class WorkdayClientConfig(BaseModel):
             )
         self.base_url = self.base_url.rstrip("/")
         return self
+
+    @classmethod
+    def from_settings(cls, settings: WorkdaySettings, **overrides: Any) -> WorkdayClientConfig:
+        """Build from the connector's ``MLC_WORKDAY__*`` settings (host, tenant, ISU or OAuth)."""
+        if not settings.host or not settings.tenant:
+            raise ValueError("Workday is not configured: set MLC_WORKDAY__HOST and __TENANT")
+        fields: dict[str, Any] = {
+            "base_url": settings.host,
+            "tenant": settings.tenant,
+            "version": settings.version,
+            "username": settings.isu_username,
+            "password": settings.isu_password,
+            "oauth_client_id": settings.oauth_client_id,
+            "oauth_client_secret": settings.oauth_client_secret,
+            "oauth_refresh_token": settings.oauth_refresh_token,
+            "supplier_id": settings.supplier_id,
+            "auto_complete": settings.auto_complete,
+        }
+        if settings.wsdl_path:
+            fields["wsdl"] = settings.wsdl_path
+        fields.update(overrides)
+        return cls(**fields)
 
     def endpoint(self, service: str) -> str:
         return f"{self.base_url}/ccx/service/{self.tenant}/{service}/{self.version}"
