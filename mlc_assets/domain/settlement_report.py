@@ -41,6 +41,7 @@ from mlc_assets.domain.report_formats import (
     LayoutMismatch,
     detect_layout,
 )
+from mlc_assets.domain.report_rows import split_rows
 from mlc_assets.domain.report_values import (
     DecimalStyle,
     detect_decimal_style,
@@ -53,8 +54,6 @@ __all__ = ["decode_report_bytes", "parse_settlement_report"]
 
 # Java/HTTP names that Python's codec registry does not know, as SP-API clients map them.
 _CHARSET_ALIASES = {"windows-31j": "cp932", "x-windows-31j": "cp932", "ms932": "cp932"}
-
-_BLANK = r"^\s*$"
 
 
 def decode_report_bytes(data: bytes, charset: str | None, *, file_name: str) -> str:
@@ -125,7 +124,7 @@ def parse_settlement_report(
     except LayoutMismatch as exc:
         raise SettlementFileError(f"unknown header layout: {exc}", file=file_name, line=1) from None
 
-    fields = _split_fields(physical[1:], layout, file_name=file_name)
+    fields = split_rows(physical[1:], list(layout.positions), file_name=file_name)
     summary, details = _split_summary(fields, layout, file_name=file_name)
     sid = summary["settlement-id"]
     currency = summary["currency"]
@@ -205,37 +204,6 @@ def parse_settlement_report(
 
 def _is_currency(value: str) -> bool:
     return len(value) == 3 and value.isascii() and value.isalpha() and value.isupper()
-
-
-def _split_fields(rows: list[str], layout: Layout, *, file_name: str) -> pl.DataFrame:
-    """Physical rows → one trimmed, null-for-empty Utf8 column per header name, plus line_no."""
-    width = layout.column_count
-    body = (
-        pl.DataFrame({"raw": rows}, schema={"raw": pl.Utf8})
-        .with_row_index("line_no", offset=2)
-        .with_columns(pl.col("line_no").cast(pl.Int64), pl.col("raw").str.strip_suffix("\r"))
-        .filter(pl.col("raw").str.contains(_BLANK).not_())
-        .with_columns(cells=pl.col("raw").str.split("\t"))
-    )
-    overflow = body.filter(
-        (pl.col("cells").list.len() > width)
-        & pl.col("cells").list.slice(width).list.join("").str.contains(_BLANK).not_()
-    )
-    if overflow.height:
-        row = overflow.row(0, named=True)
-        raise SettlementFileError(
-            f"row has {len(row['cells'])} columns but the header has {width}",
-            file=file_name,
-            line=row["line_no"],
-        )
-    cells = pl.col("cells")
-    return body.select(
-        "line_no",
-        *[
-            cells.list.get(i, null_on_oob=True).str.strip_chars().replace("", None).alias(name)
-            for name, i in layout.positions.items()
-        ],
-    )
 
 
 def _split_summary(
