@@ -247,9 +247,13 @@ def _split_summary(
     foreign = details.filter(pl.col("settlement-id").ne_missing(summary["settlement-id"]))
     if foreign.height:
         row = foreign.row(0, named=True)
+        whose = (
+            "lacks a settlement-id"
+            if row["settlement-id"] is None
+            else f"belongs to settlement {row['settlement-id']!r}"
+        )
         raise SettlementFileError(
-            f"detail row belongs to settlement {row['settlement-id']!r}, the summary row to "
-            f"{summary['settlement-id']!r}",
+            f"detail row {whose}; the summary row is settlement {summary['settlement-id']!r}",
             file=file_name,
             line=row["line_no"],
             column="settlement-id",

@@ -151,6 +151,19 @@ def test_detail_row_of_another_settlement() -> None:
     assert (err.line, err.column) == (7, "settlement-id")
 
 
+def test_detail_row_without_settlement_id() -> None:
+    err = fail(set_cell(us_lines(), 8, "settlement-id", " "))
+    assert (err.line, err.column) == (8, "settlement-id")
+    assert "lacks a settlement-id" in err.reason
+
+
+def test_blank_lines_keep_line_numbers_physical() -> None:
+    lines = set_cell(de_lines(), 6, "amount", "-4,0x")
+    lines[3:3] = ["", "   ", "\t\t"]
+    err = fail(lines)
+    assert (err.line, err.column) == (9, "amount")
+
+
 def test_unbalanced_file_shows_both_sums_and_difference() -> None:
     err = fail(set_cell(us_lines(), 5, "amount", "6.99"), UnbalancedSettlementError)
     assert (err.line, err.column) == (2, "total-amount")
