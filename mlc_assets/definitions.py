@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mlc_assets.assets import amazon
+from mlc_assets.assets import amazon, finances, journal
 from mlc_assets.config import Settings
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
+from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.settings import settings_for
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
@@ -18,7 +19,12 @@ SETTLEMENT_JOB = "settlement_job"
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     data_home = str(settings.data_home.resolve())
-    assets: list[dg.AssetsDefinition] = [amazon.amazon_settlement_report]
+    assets: list[dg.AssetsDefinition] = [
+        amazon.amazon_settlement_report,
+        finances.amazon_financial_events,
+        finances.reconciled_settlement,
+        journal.journal_entries,
+    ]
     settlement_job = dg.define_asset_job(
         SETTLEMENT_JOB,
         selection=dg.AssetSelection.assets(*assets),
@@ -35,6 +41,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             "archive": ArchiveResource(data_home=data_home),
             "spapi": SpapiResource(data_home=data_home),
+            "mapping": MappingResource(
+                path=str(settings.mapping_file) if settings.mapping_file else None
+            ),
         },
     )
 

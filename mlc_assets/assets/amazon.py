@@ -1,6 +1,5 @@
 """Amazon stage: the settlement report as Amazon produced it, landed in the warehouse."""
 
-
 import json
 from datetime import UTC, datetime
 from decimal import Decimal

@@ -63,6 +63,7 @@ def _run(
                 endpoints=stack.endpoints,
                 credentials=stack.credentials,
                 data_home=str(data_home),
+                speed=speed,
             ),
         )
         defs = build_definitions(settings)
@@ -70,7 +71,9 @@ def _run(
         sensor = defs.resolve_sensor_def("settlement_sensor")
         cursor_file = data_home / "state" / "demo_sensor_cursor"
         cursor = cursor_file.read_text() if cursor_file.exists() else None
-        with dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs) as context:
+        with dg.build_sensor_context(
+            instance=instance, cursor=cursor, definitions=defs, resources=dict(defs.resources or {})
+        ) as context:
             result = sensor(context)
         assert isinstance(result, dg.SensorResult)
         for request in result.dynamic_partitions_requests or []:

@@ -30,6 +30,7 @@ class SandboxState(BaseModel):
     endpoints: dict[str, str]
     credentials: dict[str, Any]
     data_home: str | None = None
+    speed: float = 1.0
 
 
 def state_path(data_home: Path | str) -> Path:

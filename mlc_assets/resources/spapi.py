@@ -35,7 +35,7 @@ def spapi_client_for(settings: Settings) -> SpapiClient:
             endpoint=sandbox.endpoints["spapi"],
             lwa_endpoint=sandbox.endpoints["lwa"],
             sandbox=True,
-            speed=float(creds.get("speed", settings.sandbox_speed)),
+            speed=sandbox.speed,
         )
     if not amazon.configured:
         raise RuntimeError(

@@ -79,6 +79,16 @@ def create_table_sql(table: str, schema: Mapping[str, pl.DataType]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {ident(table)} ({cols})"
 
 
+def _normalise_zones(frame: pl.DataFrame) -> pl.DataFrame:
+    """DuckDB hands TIMESTAMPTZ back as 'Etc/UTC'; the connector's frames say 'UTC'."""
+    fixes = [
+        pl.col(name).dt.convert_time_zone("UTC")
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone not in (None, "UTC")
+    ]
+    return frame.with_columns(fixes) if fixes else frame
+
+
 class Warehouse:
     """Plain (non-Dagster) access to the warehouse file, shared by resources, CLI and tests."""
 
@@ -149,7 +159,7 @@ class Warehouse:
                 rel = con.sql(sql, params=list(params or []))
                 if rel is None:
                     return pl.DataFrame()
-                return pl.DataFrame(pl.from_arrow(rel.to_arrow_table()))
+                return _normalise_zones(pl.DataFrame(pl.from_arrow(rel.to_arrow_table())))
             except duckdb.CatalogException:
                 return pl.DataFrame()
 

@@ -1,0 +1,183 @@
+"""Journal stage: the settlement as balanced GL entries, ready for any ERP."""
+
+import json
+
+import dagster as dg
+import polars as pl
+
+from mlc_assets.assets.common import DUCKDB_POOL, OWNERS
+from mlc_assets.domain.journal import Journal, build_journal
+from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
+from mlc_assets.domain.money import money_str
+from mlc_assets.partitions import settlement_partitions
+from mlc_assets.resources.mapping import MappingResource
+from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.services.settlements import load_settlement
+
+JOURNALS_TABLE = "journals"
+JOURNAL_LINES_TABLE = "journal_lines"
+
+JOURNALS_SCHEMA: dict[str, pl.DataType] = {
+    "settlement_id": pl.Utf8(),
+    "fingerprint": pl.Utf8(),
+    "currency": pl.Utf8(),
+    "deposit": pl.Decimal(18, 2),
+    "entries": pl.Int64(),
+    "debits": pl.Decimal(18, 2),
+    "credits": pl.Decimal(18, 2),
+    "mapping_source": pl.Utf8(),
+    "journal_json": pl.Utf8(),
+}
+
+CHECKS = [
+    dg.AssetCheckSpec(
+        "all_lines_mapped",
+        asset="journal_entries",
+        blocking=True,
+        description=(
+            "Every settlement line maps to a GL account; an unknown type stops the settlement."
+        ),
+    ),
+    dg.AssetCheckSpec(
+        "entries_balance",
+        asset="journal_entries",
+        blocking=True,
+        description="Each journal entry's debits equal its credits.",
+    ),
+    dg.AssetCheckSpec(
+        "clearing_equals_deposit",
+        asset="journal_entries",
+        blocking=True,
+        description="The Amazon clearing (bank) side equals the deposit, once.",
+    ),
+]
+
+
+def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | None:
+    rows = warehouse.get().read_partition(JOURNALS_TABLE, settlement_id)
+    if rows.is_empty() or rows["journal_json"][0] is None:
+        return None
+    return Journal.model_validate_json(rows["journal_json"][0])
+
+
+@dg.asset(
+    partitions_def=settlement_partitions,
+    deps=["amazon_settlement_report", "reconciled_settlement"],
+    group_name="posting",
+    kinds={"duckdb", "polars"},
+    owners=OWNERS,
+    pool=DUCKDB_POOL,
+    description=(
+        "Balanced journal entries for the settlement, summarised by GL account, with each "
+        "target's account codes (Workday ledger account and worktags, Deltek account and "
+        "project). Every report line lands on exactly one journal line (`source_lines`). "
+        "Tables `journals` and `journal_lines`."
+    ),
+    check_specs=CHECKS,
+)
+def journal_entries(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, mapping: MappingResource
+) -> dg.MaterializeResult:
+    settlement_id = context.partition_key
+    header, lines = load_settlement(warehouse.get(), settlement_id)
+    gl = mapping.load()
+    classified = classify_lines(lines, gl, currency=header.currency)
+    missing = unmapped_types(classified)
+    if missing:
+        # Nothing is guessed and nothing stale may be posted: the partition is emptied and
+        # the blocking check stops everything downstream.
+        warehouse.get().replace_partition(
+            {
+                JOURNALS_TABLE: pl.DataFrame(schema=JOURNALS_SCHEMA),
+            },
+            key=settlement_id,
+        )
+        yaml_hint = suggest_yaml(missing)
+        labels = ", ".join(m.label for m in missing)
+        context.log.error(f"unmapped types in settlement {settlement_id}: {labels}")
+        return dg.MaterializeResult(
+            metadata={
+                "unmapped": labels,
+                "yaml_to_add": dg.MetadataValue.md(f"```yaml\n{yaml_hint}\n```"),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="all_lines_mapped",
+                    passed=False,
+                    description=f"Unmapped: {labels}. Add to {mapping.source()}:\n{yaml_hint}",
+                    metadata={"unmapped": labels, "yaml_to_add": yaml_hint},
+                ),
+                dg.AssetCheckResult(
+                    check_name="entries_balance",
+                    passed=False,
+                    description="no journal: unmapped types",
+                ),
+                dg.AssetCheckResult(
+                    check_name="clearing_equals_deposit",
+                    passed=False,
+                    description="no journal: unmapped types",
+                ),
+            ],
+        )
+
+    journal = build_journal(header, classified, gl)
+    frame = journal.to_frame()
+    summary = pl.DataFrame(
+        [
+            {
+                "settlement_id": settlement_id,
+                "fingerprint": journal.fingerprint(),
+                "currency": journal.currency,
+                "deposit": journal.deposit,
+                "entries": len(journal.entries),
+                "debits": journal.total_debits,
+                "credits": journal.total_credits,
+                "mapping_source": mapping.source(),
+                "journal_json": journal.model_dump_json(),
+            }
+        ],
+        schema=JOURNALS_SCHEMA,
+    )
+    warehouse.get().replace_partition(
+        {JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=settlement_id
+    )
+    # Checks read back what was committed.
+    back = load_journal(warehouse, settlement_id)
+    assert back is not None
+    unbalanced = [e.reference for e in back.entries if not e.is_balanced]
+    mapped_lines = sum(
+        ln.line_count for e in back.entries for ln in e.lines if ln.category is not None
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "entries": len(back.entries),
+            "references": ", ".join(e.reference for e in back.entries),
+            "deposit": f"{money_str(back.deposit)} {back.currency}",
+            "debits": money_str(back.total_debits),
+            "credits": money_str(back.total_credits),
+            "fingerprint": back.fingerprint(),
+            "mapping": mapping.source(),
+            "journal_preview": dg.MetadataValue.md(back.preview_markdown()),
+            "dagster/row_count": frame.height,
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="all_lines_mapped",
+                passed=mapped_lines == lines.height,
+                metadata={"lines": lines.height, "mapped_lines": mapped_lines},
+            ),
+            dg.AssetCheckResult(
+                check_name="entries_balance",
+                passed=not unbalanced,
+                metadata={"unbalanced": json.dumps(unbalanced)},
+            ),
+            dg.AssetCheckResult(
+                check_name="clearing_equals_deposit",
+                passed=back.clearing_total == back.deposit,
+                metadata={
+                    "clearing_total": money_str(back.clearing_total),
+                    "deposit": money_str(back.deposit),
+                },
+            ),
+        ],
+    )
