@@ -718,6 +718,10 @@ class WorkdayTenant:
                 B.ref(jd, "Currency_Reference", [("Currency_ID", j["currency"])])
                 B.el(jd, "Accounting_Date", j["accounting_date"])
                 B.ref(jd, "Journal_Source_Reference", [("Journal_Source_ID", j["journal_source"])])
+                # Real Workday returns many more elements than the connector's minimal WSDL
+                # declares; a few of them here keep the client honest about tolerating them.
+                B.el(jd, "Transaction_Date", j["accounting_date"])
+                B.el(jd, "Record_Quantity", False)
                 if j.get("memo"):
                     B.el(jd, "Memo", j["memo"])
                 if j.get("external_reference_id"):
@@ -739,6 +743,12 @@ class WorkdayTenant:
                         B.el(ld, "Debit_Amount", line["debit"])
                     if Decimal(line["credit"]):
                         B.el(ld, "Credit_Amount", line["credit"])
+                    B.ref(ld, "Currency_Reference", [("Currency_ID", j["currency"])])
+                    B.el(ld, "Currency_Rate", "1")
+                    if Decimal(line["debit"]):
+                        B.el(ld, "Ledger_Debit_Amount", line["debit"])
+                    if Decimal(line["credit"]):
+                        B.el(ld, "Ledger_Credit_Amount", line["credit"])
                     if line.get("memo"):
                         B.el(ld, "Memo", line["memo"])
                     if line.get("external_reference_id"):

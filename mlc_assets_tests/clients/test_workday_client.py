@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from lxml import etree
+from zeep.exceptions import XMLParseError
 
 from mlc_assets.clients.retry import RetryPolicy
 from mlc_assets.clients.workday import (
@@ -362,3 +364,23 @@ def test_audit_exchanges_never_contain_the_password(sandbox: Sandbox) -> None:
     assert labels == ["Submit_Accounting_Journal:request", "Submit_Accounting_Journal:response"]
     assert all(DEMO_PASSWORD.encode() not in data for _, data in exchanges)
     assert client.drain_exchanges() == []
+
+
+def test_responses_with_elements_unknown_to_the_wsdl_are_read_completely(sandbox: Sandbox) -> None:
+    """The sandbox, like a real tenant, returns elements the minimal WSDL does not declare
+    (Transaction_Date, Ledger_Debit_Amount, ...) in the middle of sequences."""
+    client = make_client(sandbox.url)
+    journal = sample_journal()
+    client.submit_accounting_journal(journal)
+    client.drain_exchanges()
+    record = client.find_journal(journal.reference)
+    assert record is not None and len(record.lines) == 3
+    assert record.lines[2].credit == Decimal("1000.25")
+    assert record.total_credits == Decimal("1000.25")
+    # zeep alone could not have read it with the bundled WSDL:
+    (response,) = [data for label, data in client.drain_exchanges() if label.endswith("response")]
+    zc = client.zeep_client("Financial_Management")
+    element = zc.get_element("{urn:com.workday/bsvc}Get_Journals_Response")
+    body = etree.fromstring(response).find("{http://schemas.xmlsoap.org/soap/envelope/}Body")[0]
+    with pytest.raises(XMLParseError, match="Unexpected element"):
+        element.parse(body, zc.wsdl.types)

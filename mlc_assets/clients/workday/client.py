@@ -10,6 +10,10 @@ request was not processed (connect errors, 429/502/503/504); when a write may ha
 Workday (reset or timeout after sending, bare 500) it raises ``WorkdayOutcomeUnknownError``
 so the caller looks the reference up before anything else (ARCHITECTURE.md, exactly-once).
 ``Add_Only=true`` is always sent, so even a blind resubmit could not create a second copy.
+
+zeep builds the requests (from the WSDL) and raises SOAP faults; response bodies are read from
+the XML by element name (``responses.py``) so that a newer tenant's extra elements are ignored
+instead of breaking parsing or silently truncating a journal.
 """
 
 from __future__ import annotations
@@ -32,11 +36,12 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
-from zeep.helpers import serialize_object
+from zeep.exceptions import XMLParseError
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 
 from mlc_assets.clients.retry import RetryPolicy, is_transient
+from mlc_assets.clients.workday import responses as rx
 from mlc_assets.clients.workday.faults import (
     ValidationIssue,
     WorkdayAuthenticationError,
@@ -49,16 +54,13 @@ from mlc_assets.clients.workday.faults import (
 )
 from mlc_assets.clients.workday.models import (
     JournalRecord,
-    JournalRecordLine,
     LedgerAccount,
     ReferenceItem,
     SubmitResult,
     SupplierInvoiceRecord,
-    SupplierInvoiceRecordLine,
     WorkdayClientConfig,
     WorkdayJournal,
     WorkdaySupplierInvoice,
-    Worktag,
 )
 from mlc_assets.clients.workday.security import (
     BearerAuth,
@@ -72,6 +74,7 @@ log = logging.getLogger(__name__)
 FM = "Financial_Management"
 RM = "Resource_Management"
 WSDL_DIR = Path(__file__).parent / "wsdl"
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
@@ -89,30 +92,6 @@ def _amount(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _first(value: Any) -> Any:
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
-def _ids(reference: Any) -> list[dict[str, Any]]:
-    reference = _first(reference)
-    if not reference:
-        return []
-    return [i for i in (reference.get("ID") or []) if i]
-
-
-def _id(reference: Any, id_type: str) -> str | None:
-    for item in _ids(reference):
-        if item.get("type") == id_type:
-            return item.get("_value_1")
-    return None
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value)) if value is not None else Decimal("0")
-
-
 class ExchangeRecorder(Plugin):
     """Keeps each request/response envelope as bytes for the audit archive.
 
@@ -123,6 +102,7 @@ class ExchangeRecorder(Plugin):
     def __init__(self) -> None:
         self._items: list[tuple[str, bytes]] = []
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def egress(self, envelope, http_headers, operation, binding_options):  # type: ignore[no-untyped-def]
         self._add(f"{operation.name}:request", envelope)
@@ -130,7 +110,19 @@ class ExchangeRecorder(Plugin):
 
     def ingress(self, envelope, http_headers, operation):  # type: ignore[no-untyped-def]
         self._add(f"{operation.name}:response", envelope)
+        body = envelope.find(f"{{{SOAP_ENV}}}Body")
+        elements = [] if body is None else [c for c in body if isinstance(c.tag, str)]
+        self._local.body = elements[0] if elements else None
         return envelope, http_headers
+
+    def has_body(self) -> bool:
+        return getattr(self._local, "body", None) is not None
+
+    def take_body(self) -> etree._Element | None:
+        """The first Body element of this thread's latest response (then forgotten)."""
+        body = getattr(self._local, "body", None)
+        self._local.body = None
+        return body
 
     def _add(self, label: str, envelope: etree._Element) -> None:
         data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
@@ -244,12 +236,21 @@ class WorkdayClient:
         self.zeep_client(service)
         return self._services[service]
 
-    def _invoke(self, service: str, operation: str, *, write: bool, kwargs: dict[str, Any]) -> Any:
+    def _invoke(
+        self, service: str, operation: str, *, write: bool, kwargs: dict[str, Any]
+    ) -> etree._Element:
         kwargs = {**kwargs, "version": self.config.version}
 
         def once() -> Any:
             try:
                 return getattr(self._service(service), operation)(**kwargs)
+            except XMLParseError:
+                # zeep could not map a well-formed, fault-free reply onto the (minimal) WSDL:
+                # typically a newer tenant's extra elements. The body was captured by the
+                # recorder and is read by name, so this is not an error for us.
+                if self.recorder.has_body():
+                    return None
+                raise
             except WorkdayError:
                 raise
             except Exception as exc:
@@ -268,8 +269,15 @@ class WorkdayClient:
                 self._oauth.invalidate()
                 return once()
 
-        result = self._retrying(write=write)(attempt)
-        return serialize_object(result, dict)
+        def attempt_body() -> etree._Element:
+            self.recorder.take_body()
+            attempt()
+            body = self.recorder.take_body()
+            if body is None:
+                raise WorkdayPermanentError("empty SOAP Body in the response", operation=operation)
+            return body
+
+        return self._retrying(write=write)(attempt_body)
 
     def _retrying(self, *, write: bool) -> Retrying:
         if not write:
@@ -291,13 +299,13 @@ class WorkdayClient:
         return self.recorder.drain()
 
     def _paged(
-        self, service: str, operation: str, data_key: str, kwargs: dict[str, Any]
-    ) -> Iterator[dict[str, Any]]:
+        self, service: str, operation: str, item: str, kwargs: dict[str, Any]
+    ) -> Iterator[etree._Element]:
         """Walk Page 1..Total_Pages with As_Of_Entry_DateTime fixed so pages do not shift."""
         as_of = datetime.now(UTC).replace(microsecond=0)
         page = 1
         while True:
-            response = self._invoke(
+            body = self._invoke(
                 service,
                 operation,
                 write=False,
@@ -310,13 +318,8 @@ class WorkdayClient:
                     },
                 },
             )
-            results = _first(response.get("Response_Results")) or {}
-            data = response.get("Response_Data")
-            for block in data if isinstance(data, list) else [data]:
-                if block:
-                    yield from block.get(data_key) or []
-            total_pages = int(results.get("Total_Pages") or 0)
-            if page >= total_pages:
+            yield from rx.data_items(body, item)
+            if page >= rx.total_pages(body):
                 return
             page += 1
 
@@ -397,13 +400,13 @@ class WorkdayClient:
         response = self._invoke(
             FM, "Submit_Accounting_Journal", write=True, kwargs=self.journal_request(journal)
         )
-        ref = response.get("Accounting_Journal_Reference")
+        ref = rx.one(response, "Accounting_Journal_Reference")
         return SubmitResult(
-            wid=_id(ref, "WID"),
-            reference_id=_id(ref, "Accounting_Journal_ID") or journal.reference,
-            descriptor=(_first(ref) or {}).get("Descriptor"),
+            wid=rx.ref_id(ref, "WID"),
+            reference_id=rx.ref_id(ref, "Accounting_Journal_ID") or journal.reference,
+            descriptor=rx.descriptor(ref),
             status="submitted" if self.config.submit else "draft",
-            warnings=_warnings(response),
+            warnings=rx.warnings(response),
         )
 
     def find_journal(self, reference: str) -> JournalRecord | None:
@@ -433,7 +436,7 @@ class WorkdayClient:
                 f"{len(entries)} journals carry the reference {reference}; resolve in Workday",
                 operation="Get_Journals",
             )
-        return _journal_record(entries[0], reference)
+        return rx.journal_record(entries[0], reference)
 
     # ---- supplier invoices ---------------------------------------------------------------
     def supplier_invoice_request(self, invoice: WorkdaySupplierInvoice) -> dict[str, Any]:
@@ -483,13 +486,13 @@ class WorkdayClient:
         response = self._invoke(
             RM, "Submit_Supplier_Invoice", write=True, kwargs=self.supplier_invoice_request(invoice)
         )
-        ref = response.get("Supplier_Invoice_Reference")
+        ref = rx.one(response, "Supplier_Invoice_Reference")
         return SubmitResult(
-            wid=_id(ref, "WID"),
-            reference_id=_id(ref, "Supplier_Invoice_Reference_ID") or invoice.reference,
-            descriptor=(_first(ref) or {}).get("Descriptor"),
+            wid=rx.ref_id(ref, "WID"),
+            reference_id=rx.ref_id(ref, "Supplier_Invoice_Reference_ID") or invoice.reference,
+            descriptor=rx.descriptor(ref),
             status="submitted" if self.config.submit else "draft",
-            warnings=_warnings(response),
+            warnings=rx.warnings(response),
         )
 
     def find_supplier_invoice(self, reference: str) -> SupplierInvoiceRecord | None:
@@ -523,7 +526,7 @@ class WorkdayClient:
                 f"{len(items)} supplier invoices carry the reference {reference}",
                 operation="Get_Supplier_Invoices",
             )
-        return _invoice_record(items[0], reference)
+        return rx.invoice_record(items[0], reference)
 
     # ---- reference data -----------------------------------------------------------------
     def list_ledger_accounts(self, account_set: str | None = None) -> list[LedgerAccount]:
@@ -551,59 +554,17 @@ class WorkdayClient:
                 ) from exc
             raise
         for item in sets:
-            for data in item.get("Account_Set_Data") or []:
-                for acct in data.get("Ledger_Account_Data") or []:
-                    accounts.append(
-                        LedgerAccount(
-                            id=acct["Ledger_Account_Identifier"],
-                            name=acct.get("Ledger_Account_Name"),
-                            active=not acct.get("Retired"),
-                            account_set=account_set,
-                            account_type=_id(
-                                acct.get("Ledger_Account_Type_Reference"), "Ledger_Account_Type_ID"
-                            ),
-                        )
-                    )
+            accounts += rx.ledger_accounts(item, account_set)
         return accounts
 
     def list_companies(self) -> list[ReferenceItem]:
-        out = []
-        for item in self._paged(FM, "Get_Workday_Companies", "Company", {}):
-            data = _first(item.get("Company_Data")) or {}
-            org = data.get("Organization_Data") or {}
-            ref = item.get("Company_Reference")
-            company_id = _id(ref, "Company_Reference_ID") or org.get("ID")
-            if not company_id:
-                continue
-            active = org.get("Organization_Active")
-            out.append(
-                ReferenceItem(
-                    id=company_id,
-                    name=org.get("Organization_Name"),
-                    active=True if active is None else bool(active),
-                    wid=_id(ref, "WID"),
-                )
-            )
-        return out
+        items = self._paged(FM, "Get_Workday_Companies", "Company", {})
+        return [c for c in (rx.company(item) for item in items) if c is not None]
 
     def list_spend_categories(self) -> list[ReferenceItem]:
-        out = []
         kwargs = {"Response_Group": {"Include_Reference": True}}
-        for item in self._paged(FM, "Get_Resource_Categories", "Resource_Category", kwargs):
-            data = item.get("Resource_Category_Data") or {}
-            ref = item.get("Resource_Category_Reference")
-            category_id = data.get("Resource_Category_ID") or _id(ref, "Spend_Category_ID")
-            if not category_id:
-                continue
-            out.append(
-                ReferenceItem(
-                    id=category_id,
-                    name=data.get("Resource_Category_Name"),
-                    active=not data.get("Inactive"),
-                    wid=_id(ref, "WID"),
-                )
-            )
-        return out
+        items = self._paged(FM, "Get_Resource_Categories", "Resource_Category", kwargs)
+        return [c for c in (rx.spend_category(item) for item in items) if c is not None]
 
     def find_supplier(self, supplier_id: str | None = None) -> ReferenceItem | None:
         supplier_id = supplier_id or self.config.supplier_id
@@ -627,110 +588,7 @@ class WorkdayClient:
             raise
         if not items:
             return None
-        data = _first(items[0].get("Supplier_Data")) or {}
-        status = _id(data.get("Supplier_Status_Reference"), "Business_Entity_Status_Value_ID")
-        return ReferenceItem(
-            id=data.get("Supplier_ID") or supplier_id,
-            name=data.get("Supplier_Name"),
-            active=(status or "ACTIVE").upper() != "INACTIVE",
-            wid=_id(items[0].get("Supplier_Reference"), "WID"),
-        )
-
-
-# ---- response parsing helpers ---------------------------------------------------------------
-def _warnings(response: dict[str, Any]) -> tuple[str, ...]:
-    out = []
-    for block in response.get("Exceptions_Response_Data") or []:
-        for data in block.get("Exceptions_Data") or []:
-            for exc in data.get("Exception_Data") or []:
-                text = " ".join(x for x in (exc.get("Classification"), exc.get("Message")) if x)
-                if text:
-                    out.append(text)
-    return tuple(out)
-
-
-def _worktags(refs: Any) -> tuple[Worktag, ...]:
-    tags = []
-    for ref in refs or []:
-        for item in _ids(ref):
-            if item.get("type") != "WID":
-                tags.append(Worktag(type=item["type"], id=item["_value_1"]))
-    return tuple(tags)
-
-
-def _journal_record(entry: dict[str, Any], reference: str) -> JournalRecord:
-    data = _first(entry.get("Journal_Entry_Data")) or {}
-    ref = entry.get("Journal_Entry_Reference") or data.get("Journal_Entry_Reference")
-    lines = []
-    for line in data.get("Journal_Entry_Line_Data") or []:
-        account_ref = line.get("Ledger_Account_Reference")
-        account, account_set = None, None
-        for item in _ids(account_ref):
-            if item.get("type") == "Ledger_Account_ID":
-                account, account_set = item.get("_value_1"), item.get("parent_id")
-        lines.append(
-            JournalRecordLine(
-                line_order=line.get("Line_Order"),
-                account=account,
-                account_set=account_set,
-                debit=_dec(line.get("Debit_Amount")),
-                credit=_dec(line.get("Credit_Amount")),
-                memo=line.get("Memo"),
-                worktags=_worktags(line.get("Worktags_Reference")),
-            )
-        )
-    status_ref = data.get("Journal_Status_Reference")
-    return JournalRecord(
-        wid=_id(ref, "WID"),
-        reference_id=_id(ref, "Accounting_Journal_ID") or reference,
-        journal_number=data.get("Journal_Number"),
-        status=_id(status_ref, "Journal_Entry_Status_ID")
-        or (_first(status_ref) or {}).get("Descriptor"),
-        company=_id(data.get("Company_Reference"), "Company_Reference_ID"),
-        currency=_id(data.get("Currency_Reference"), "Currency_ID"),
-        accounting_date=data.get("Accounting_Date"),
-        journal_source=_id(data.get("Journal_Source_Reference"), "Journal_Source_ID"),
-        memo=data.get("Memo"),
-        external_reference_id=data.get("External_Reference_ID"),
-        total_debits=_dec(data["Total_Ledger_Debits"])
-        if data.get("Total_Ledger_Debits") is not None
-        else None,
-        total_credits=_dec(data["Total_Ledger_Credits"])
-        if data.get("Total_Ledger_Credits") is not None
-        else None,
-        lines=tuple(lines),
-    )
-
-
-def _invoice_record(item: dict[str, Any], reference: str) -> SupplierInvoiceRecord:
-    data = _first(item.get("Supplier_Invoice_Data")) or {}
-    ref = item.get("Supplier_Invoice_Reference")
-    lines = [
-        SupplierInvoiceRecordLine(
-            line_order=line.get("Line_Order"),
-            spend_category=_id(line.get("Spend_Category_Reference"), "Spend_Category_ID"),
-            amount=_dec(line.get("Extended_Amount")),
-            description=line.get("Item_Description"),
-            memo=line.get("Memo"),
-        )
-        for line in data.get("Invoice_Line_Replacement_Data") or []
-    ]
-    control = data.get("Control_Amount_Total")
-    return SupplierInvoiceRecord(
-        wid=_id(ref, "WID"),
-        reference_id=_id(ref, "Supplier_Invoice_Reference_ID")
-        or data.get("Supplier_Invoice_ID")
-        or reference,
-        invoice_number=data.get("Invoice_Number"),
-        supplier_id=_id(data.get("Supplier_Reference"), "Supplier_ID"),
-        company=_id(data.get("Company_Reference"), "Company_Reference_ID"),
-        currency=_id(data.get("Currency_Reference"), "Currency_ID"),
-        invoice_date=data.get("Invoice_Date"),
-        control_amount_total=_dec(control) if control is not None else None,
-        suppliers_invoice_number=data.get("Suppliers_Invoice_Number"),
-        memo=data.get("Memo"),
-        lines=tuple(lines),
-    )
+        return rx.supplier(items[0], supplier_id)
 
 
 __all__ = ["FM", "RM", "ExchangeRecorder", "WorkdayClient", "bundled_wsdl"]

@@ -207,6 +207,8 @@ class WorkdayClientConfig(BaseModel):
     page_size: int = Field(default=100, ge=1, le=999)
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    # Keep zeep strict: lenient mode "recovers" non-XML error pages into nothing. Responses
+    # with elements the WSDL lacks are still fine: they are read from the XML (responses.py).
     strict_parsing: bool = True
 
     @model_validator(mode="after")
