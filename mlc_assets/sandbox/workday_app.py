@@ -1253,12 +1253,33 @@ def build_workday_tenant(
     )
 
 
-def build_workday_app(*, tenant_state: WorkdayTenant | None = None, **kwargs: Any) -> Starlette:
-    """The sandbox ASGI app; keyword arguments as for ``build_workday_tenant``.
+def build_workday_app(
+    *,
+    tenant: str = DEMO_TENANT,
+    username: str = DEMO_USERNAME,
+    password: str = DEMO_PASSWORD,
+    accounts: Iterable[str] = DEFAULT_ACCOUNTS,
+    closed_periods: Iterable[str] = (),
+    faults: FaultPlan | str | None = None,
+    state_file: Path | str | None = None,
+    tenant_state: WorkdayTenant | None = None,
+    **options: Any,
+) -> Starlette:
+    """The sandbox ASGI app. ``options`` go to ``build_workday_tenant`` (retired_accounts,
+    denied_operations, extra_users, refresh_token, token_lifetime, slow_seconds, account_set).
 
     The ``WorkdayTenant`` is reachable as ``app.state.workday`` for tests and the demo.
     """
-    t = tenant_state or build_workday_tenant(**kwargs)
+    t = tenant_state or build_workday_tenant(
+        tenant=tenant,
+        username=username,
+        password=password,
+        accounts=accounts,
+        closed_periods=closed_periods,
+        faults=faults,
+        state_file=state_file,
+        **options,
+    )
     app = Starlette(routes=_routes(t))
     app.state.workday = t
     return app
