@@ -6,6 +6,10 @@ is only trusted when it returns exactly one row per input row; otherwise (or whe
 a bare carriage return, which a CSV reader may treat as a line end) the fallback runs. Tests
 check that both give identical frames.
 
+``split_body`` is the entry point for a whole file body: it hands the bytes to the reader
+directly (no Python string per line, no second copy of the file) and only falls back on the
+guarded list path when a cheap whole-buffer test says the reader's output might differ.
+
 Rules: cells are trimmed of whitespace; empty cells are null; a row with fewer cells than
 the header is padded with nulls (Amazon omits trailing empty cells); cells beyond the header
 are an error unless all empty; blank rows are skipped but line numbers stay physical.
@@ -115,3 +119,102 @@ def split_rows(rows: list[str], names: list[str], *, file_name: str) -> pl.DataF
     check_width(body, len(names), file_name=file_name)
     fast = split_with_reader(body, names)
     return fast if fast is not None else split_with_lists(body, names)
+
+
+# Unicode whitespace that is not ASCII (what Rust's ``char::is_whitespace`` and hence polars'
+# ``strip_chars`` strip), as UTF-8 byte sequences. U+2000..U+200A, U+2028, U+2029 and U+202F
+# share the lead bytes E2 80 and are checked by their third byte.
+_WIDE_SPACES = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
+_E280_SPACES = frozenset([*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF])
+
+
+def _has_wide_space(body: bytes) -> bool:
+    if body.isascii():
+        return False
+    if any(seq in body for seq in _WIDE_SPACES):
+        return True
+    at = body.find(b"\xe2\x80")
+    while at != -1:
+        if at + 2 < len(body) and body[at + 2] in _E280_SPACES:
+            return True
+        at = body.find(b"\xe2\x80", at + 2)
+    return False
+
+
+def _expected_rows(data: bytes, skip_lines: int) -> int:
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1) - skip_lines
+
+
+def split_bytes_with_reader(
+    data: bytes, names: list[str], *, skip_lines: int = 0, first_line_no: int = 2
+) -> pl.DataFrame | None:
+    """Fast splitter on UTF-8 bytes (after ``skip_lines`` header lines); None when untrusted.
+
+    ``first_line_no`` is the physical line number of the first line read.
+
+    Trusted only when: carriage returns occur only as CRLF line ends, the reader accepts
+    every row (a row wider than the header is an error there → the guarded path words it
+    or accepts trailing empty cells), and it returns one row per physical line (so line
+    numbers stay physical). Trimming is done per column and only where a cell can carry
+    whitespace at an end: ASCII spaces are found by prefix/suffix tests; vertical tab, form
+    feed or any non-ASCII Unicode space anywhere in the file trims every column.
+    """
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    synthetic = [f"c{i}" for i in range(len(names))]
+    try:
+        cells = pl.read_csv(
+            data,
+            has_header=False,
+            skip_lines=skip_lines,
+            schema=dict.fromkeys(synthetic, pl.Utf8),
+            separator="\t",
+            quote_char=None,
+            raise_if_empty=False,
+            missing_columns="insert",  # a short first row is padded like any other
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if cells.height != _expected_rows(data, skip_lines) or cells.columns != synthetic:
+        return None
+    if b"\x0b" in data or b"\x0c" in data or _has_wide_space(data):
+        to_trim = synthetic
+    else:
+        ends = cells.select(
+            [
+                (pl.col(c).str.starts_with(" ") | pl.col(c).str.ends_with(" ")).any()
+                for c in synthetic
+            ]
+        ).row(0)
+        to_trim = [c for c, dirty in zip(synthetic, ends, strict=True) if dirty]
+    if to_trim:
+        cells = cells.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in to_trim])
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in synthetic])
+    return (
+        cells.with_row_index("line_no", offset=first_line_no)
+        .with_columns(pl.col("line_no").cast(pl.Int64))
+        .filter(blank.not_())
+        .rename(dict(zip(synthetic, names, strict=True)))
+    )
+
+
+def split_body(
+    data: bytes,
+    names: list[str],
+    *,
+    skip_lines: int = 0,
+    first_line_no: int = 2,
+    file_name: str,
+) -> pl.DataFrame:
+    """UTF-8 bytes → the same frame as :func:`split_rows` on the lines after ``skip_lines``.
+
+    ``first_line_no`` numbers the first line read (2 when the header row was line 1).
+    """
+    fast = split_bytes_with_reader(data, names, skip_lines=skip_lines, first_line_no=first_line_no)
+    if fast is not None:
+        return fast
+    rows = data.decode("utf-8").split("\n")[skip_lines:]
+    frame = split_rows(rows, names, file_name=file_name)
+    # split_rows numbers its first row 2 (the line after one header line).
+    shift = first_line_no - 2
+    return frame.with_columns(pl.col("line_no") + shift) if shift else frame

@@ -41,7 +41,7 @@ from mlc_assets.domain.report_formats import (
     LayoutMismatch,
     detect_layout,
 )
-from mlc_assets.domain.report_rows import split_rows
+from mlc_assets.domain.report_rows import split_body
 from mlc_assets.domain.report_values import (
     DecimalStyle,
     detect_decimal_style,
@@ -112,9 +112,24 @@ def parse_settlement_report(
     data: bytes, *, file_name: str, charset: str | None = None
 ) -> ParsedSettlement:
     """Parse and check one settlement report file; see the module docstring for the rules."""
-    text, encoding = _decode(data, charset, file_name=file_name)
-    physical = text.split("\n")
-    header = [name.strip() for name in physical[0].removesuffix("\r").split("\t")]
+    newline = data.find(b"\n")
+    if _plain_ascii(data, charset):
+        # ASCII is valid UTF-8 as it stands: no decode and no copy of the body; the reader
+        # skips the header line itself.
+        encoding = "utf-8"
+        first = (data[:newline] if newline >= 0 else data).decode()
+        body, skip = data, 1
+    else:
+        text, encoding = _decode(data, charset, file_name=file_name)
+        first, _, rest = text.partition("\n")
+        # The reader gets UTF-8 bytes: the download itself when it is UTF-8 (validated by
+        # the decode above), else the decoded text re-encoded, header line removed.
+        if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf"):
+            body, skip = data, 1
+        else:
+            body, skip = rest.encode("utf-8"), 0
+        del text, rest
+    header = [name.strip() for name in first.removesuffix("\r").split("\t")]
     while header and header[-1] == "" and len(header) > 1:
         header.pop()
     if header == [""]:
@@ -124,7 +139,8 @@ def parse_settlement_report(
     except LayoutMismatch as exc:
         raise SettlementFileError(f"unknown header layout: {exc}", file=file_name, line=1) from None
 
-    fields = split_rows(physical[1:], list(layout.positions), file_name=file_name)
+    fields = split_body(body, list(layout.positions), skip_lines=skip, file_name=file_name)
+    del body
     summary, details = _split_summary(fields, layout, file_name=file_name)
     sid = summary["settlement-id"]
     currency = summary["currency"]
@@ -200,6 +216,19 @@ def parse_settlement_report(
         file_name=file_name,
         detected=detected,
     )
+
+
+def _plain_ascii(data: bytes, charset: str | None) -> bool:
+    """True when the bytes are ASCII and decode as UTF-8 by the rules of ``_decode``."""
+    if not data.isascii():
+        return False
+    if charset is None:
+        return True
+    name = charset.strip().strip("\"'").lower()
+    try:
+        return codecs.lookup(_CHARSET_ALIASES.get(name, name)).name == "utf-8"
+    except LookupError:
+        return False  # _decode words the error
 
 
 def _is_currency(value: str) -> bool:

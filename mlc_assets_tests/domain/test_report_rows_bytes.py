@@ -1,0 +1,56 @@
+"""The whole-buffer splitter (CSV reader on the file's bytes) equals the guarded list path."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlc_assets.domain.errors import SettlementFileError
+from mlc_assets.domain.report_rows import split_body, split_bytes_with_reader, split_rows
+
+NAMES = ["a", "b", "c", "d"]
+# Spaces of every kind the trimming rules know: ASCII, vertical tab, NBSP, U+2003, U+3000,
+# plus a non-space character that shares U+2003's lead bytes (U+2019) and a quote.
+CELL = st.text(alphabet=' \u00a0\u2003\u3000\u2019\x0bx1,.-ßé"', max_size=5)
+ROW = st.one_of(
+    st.lists(CELL, min_size=0, max_size=5).map("\t".join),
+    st.sampled_from(["", "  ", "\t\t", "x\r", " \r", "\r"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ROW, max_size=12), st.booleans())
+def test_bytes_reader_equals_list_splitting(rows: list[str], trailing_newline: bool) -> None:
+    text = "h1\th2\th3\th4\n" + "\n".join(rows) + ("\n" if trailing_newline and rows else "")
+    data = text.encode("utf-8")
+    body_rows = text.split("\n")[1:]
+    try:
+        reference = split_rows(body_rows, NAMES, file_name="f")
+    except SettlementFileError as exc:
+        with pytest.raises(SettlementFileError) as info:
+            split_body(data, NAMES, skip_lines=1, file_name="f")
+        assert (info.value.line, info.value.reason) == (exc.line, exc.reason)
+        return
+    fast = split_bytes_with_reader(data, NAMES, skip_lines=1)
+    if fast is not None:
+        assert fast.equals(reference), (fast, reference)
+    assert split_body(data, NAMES, skip_lines=1, file_name="f").equals(reference)
+    # Same result from the body alone (the path for re-encoded non-UTF-8 files).
+    body = "\n".join(body_rows).encode("utf-8")
+    assert split_body(body, NAMES, file_name="f").equals(reference)
+
+
+def test_plain_file_takes_the_reader_path_and_keeps_physical_line_numbers() -> None:
+    data = b"h\th\th\th\nx\t \ty\n\n  \t\n1\t2\t3\t4\n"
+    fast = split_bytes_with_reader(data, NAMES, skip_lines=1)
+    assert fast is not None
+    assert fast.rows() == [(2, "x", None, "y", None), (5, "1", "2", "3", "4")]
+
+
+def test_wider_rows_fall_back_and_name_the_line() -> None:
+    data = b"h\th\th\th\n1\n\n1\t2\t3\t4\t\t5\n"
+    assert split_bytes_with_reader(data, NAMES, skip_lines=1) is None
+    with pytest.raises(SettlementFileError) as info:
+        split_body(data, NAMES, skip_lines=1, file_name="f")
+    assert info.value.line == 4
