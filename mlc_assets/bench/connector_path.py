@@ -1,0 +1,137 @@
+"""The connector's own path for one settlement file, as the assets run it, in one process.
+
+parse (domain.settlement_report) → land the partition in DuckDB (Warehouse.replace_partition,
+the tables and header row the ``amazon_settlement_report`` asset writes) → classify the
+lines with the GL mapping → reconcile → build the journal → land the journal tables.
+
+What differs from a Dagster run, on purpose: the frames stay in memory between stages
+instead of being read back from the warehouse by the next asset, and the Finances side of
+the reconciliation is the report's own classified lines (a perfectly matching event set:
+the category and per-order comparisons still run over every line of both sides). Fetching
+Finances events is measured by the backfill benchmark, not here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from mlc_assets.domain.journal import build_journal
+from mlc_assets.domain.mapping import Mapping, classify_lines, load_mapping
+from mlc_assets.domain.reconciliation import reconcile_lines
+from mlc_assets.domain.settlement_report import parse_settlement_report
+from mlc_assets.domain.settlement_schema import ParsedSettlement
+from mlc_assets.resources.warehouse import Warehouse
+
+# Table names and header columns as the assets write them (assets/amazon.py, journal.py);
+# not imported from there because the asset modules pull in the whole Dagster definitions.
+HEADERS_TABLE = "settlement_reports"
+LINES_TABLE = "settlement_lines"
+JOURNALS_TABLE = "journals"
+JOURNAL_LINES_TABLE = "journal_lines"
+_COUNT_LANDED = "SELECT count(*) AS n FROM settlement_lines WHERE settlement_id = ?"
+
+
+@dataclass(frozen=True)
+class PathResult:
+    settlement_id: str
+    lines: int
+    total_amount: str
+    currency: str
+    reconciled: bool
+    journal_entries: int
+    journal_lines: int
+    landed_lines: int
+
+
+def _header_frame(parsed: ParsedSettlement, sha: str) -> pl.DataFrame:
+    h = parsed.header
+    return pl.DataFrame(
+        [
+            {
+                "settlement_id": h.settlement_id,
+                "start": h.start,
+                "end": h.end,
+                "deposit_date": h.deposit_date,
+                "total_amount": h.total_amount,
+                "currency": h.currency,
+                "file_format": h.file_format,
+                "line_count": parsed.lines.height,
+                "raw_sha256": sha,
+                "detected": json.dumps(parsed.detected, sort_keys=True),
+                "loaded_at": datetime.now(UTC),
+            }
+        ],
+        schema_overrides={"total_amount": pl.Decimal(18, 2)},
+    )
+
+
+def run_connector_path(
+    data: bytes,
+    warehouse: Warehouse,
+    *,
+    file_name: str,
+    charset: str | None = None,
+    mapping: Mapping | None = None,
+    sha256: str = "",
+) -> PathResult:
+    parsed = parse_settlement_report(data, file_name=file_name, charset=charset)
+    header = parsed.header
+    sid = header.settlement_id
+    lines = parsed.lines.with_columns(pl.lit(sha256).alias("raw_sha256"))
+    warehouse.replace_partition(
+        {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: lines}, key=sid
+    )
+    gl = mapping or load_mapping()
+    classified = classify_lines(parsed.lines, gl, currency=header.currency)
+    recon = reconcile_lines(classified, classified, deposit=header.total_amount, settlement_id=sid)
+    journal = build_journal(header, classified, gl)
+    frame = journal.to_frame()
+    summary = pl.DataFrame(
+        [
+            {
+                "settlement_id": sid,
+                "fingerprint": journal.fingerprint(),
+                "currency": journal.currency,
+                "deposit": journal.deposit,
+                "entries": len(journal.entries),
+                "journal_json": journal.model_dump_json(),
+            }
+        ],
+        schema_overrides={"deposit": pl.Decimal(18, 2)},
+    )
+    warehouse.replace_partition({JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=sid)
+    landed = warehouse.query(_COUNT_LANDED, [sid])
+    return PathResult(
+        settlement_id=sid,
+        lines=parsed.lines.height,
+        total_amount=f"{header.total_amount:.2f}",
+        currency=header.currency,
+        reconciled=bool(recon.ok),
+        journal_entries=len(journal.entries),
+        journal_lines=frame.height,
+        landed_lines=int(landed["n"][0]),
+    )
+
+
+def run_file(
+    path: Path, workdir: Path, *, charset: str | None = None, mapping: Mapping | None = None
+) -> PathResult:
+    """The path on a file (read included), into a fresh warehouse under ``workdir``."""
+    data = path.read_bytes()
+    warehouse = Warehouse(workdir / f"bench-{path.stem}.duckdb")
+    if warehouse.path.exists():
+        warehouse.path.unlink()
+    return run_connector_path(
+        data,
+        warehouse,
+        file_name=path.name,
+        charset=charset,
+        mapping=mapping,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
