@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,8 @@ _COUNT_LANDED = "SELECT count(*) AS n FROM settlement_lines WHERE settlement_id 
 
 @dataclass(frozen=True)
 class PathResult:
+    """What the path produced (checked by the caller) and seconds per stage."""
+
     settlement_id: str
     lines: int
     total_amount: str
@@ -47,6 +50,7 @@ class PathResult:
     journal_entries: int
     journal_lines: int
     landed_lines: int
+    stages: dict[str, float]
 
 
 def _header_frame(parsed: ParsedSettlement, sha: str) -> pl.DataFrame:
@@ -80,17 +84,23 @@ def run_connector_path(
     mapping: Mapping | None = None,
     sha256: str = "",
 ) -> PathResult:
+    clock = _Stages()
     parsed = parse_settlement_report(data, file_name=file_name, charset=charset)
     header = parsed.header
     sid = header.settlement_id
+    clock.lap("parse")
     lines = parsed.lines.with_columns(pl.lit(sha256).alias("raw_sha256"))
     warehouse.replace_partition(
         {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: lines}, key=sid
     )
+    clock.lap("land_lines")
     gl = mapping or load_mapping()
     classified = classify_lines(parsed.lines, gl, currency=header.currency)
+    clock.lap("classify")
     recon = reconcile_lines(classified, classified, deposit=header.total_amount, settlement_id=sid)
+    clock.lap("reconcile")
     journal = build_journal(header, classified, gl)
+    clock.lap("journal")
     frame = journal.to_frame()
     summary = pl.DataFrame(
         [
@@ -107,6 +117,7 @@ def run_connector_path(
     )
     warehouse.replace_partition({JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=sid)
     landed = warehouse.query(_COUNT_LANDED, [sid])
+    clock.lap("land_journal")
     return PathResult(
         settlement_id=sid,
         lines=parsed.lines.height,
@@ -116,7 +127,19 @@ def run_connector_path(
         journal_entries=len(journal.entries),
         journal_lines=frame.height,
         landed_lines=int(landed["n"][0]),
+        stages=clock.laps,
     )
+
+
+class _Stages:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def run_file(
