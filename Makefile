@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint dev bench clean
+.PHONY: demo test lint dev bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/mlc demo
 
-test: $(STAMP)
+# Debian's Chromium for the browser tests (pytest -m ui); apt-get only when missing.
+browser:
+	sh scripts/install-browser.sh
+
+test: $(STAMP) browser
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
 	$(BIN)/pytest -n 2 -q
 
