@@ -60,7 +60,26 @@ def detect_decimal_style(
     """Decide the file's decimal separator from every amount cell in it.
 
     ``cells`` has columns ``value`` (trimmed, non-null), ``line_no`` and ``column``.
+    A million-line file holds a few thousand distinct amounts, so the patterns run on the
+    distinct values; anything but a clear answer goes through the full path, which words
+    the error with the first offending line.
     """
+    values = cells["value"]
+    distinct = values.unique()
+    dots = distinct.filter(distinct.str.contains(_DOT_DECISIVE))
+    commas = distinct.filter(distinct.str.contains(_COMMA_DECISIVE))
+    if dots.len() and not commas.len():
+        count = int(values.is_in(dots.implode()).sum())
+        return DecimalStyle(*DOT, reason=f"{count} point-decimal values")
+    if commas.len() and not dots.len():
+        count = int(values.is_in(commas.implode()).sum())
+        return DecimalStyle(*COMMA, reason=f"{count} comma-decimal values")
+    return _detect_decimal_style_full(cells, currency, file_name=file_name)
+
+
+def _detect_decimal_style_full(
+    cells: pl.DataFrame, currency: str | None, *, file_name: str
+) -> DecimalStyle:
     flagged = cells.with_columns(
         dot=pl.col("value").str.contains(_DOT_DECISIVE),
         comma=pl.col("value").str.contains(_COMMA_DECISIVE),
@@ -117,7 +136,11 @@ def parse_amounts(
     file_name: str,
     required: bool = False,
 ) -> pl.Series:
-    """Trimmed text (nulls allowed unless ``required``) → exact Decimal(18, 2)."""
+    """Trimmed text (nulls allowed unless ``required``) → exact Decimal(18, 2).
+
+    The checks run on the distinct values (a few thousand in a million-line file); only
+    when one fails does the full column get scanned, to name the first offending line.
+    """
     if required and values.null_count():
         raise SettlementFileError(
             "amount is empty",
@@ -125,6 +148,53 @@ def parse_amounts(
             line=_first_bad(line_nos, values.is_null()),
             column=column,
         )
+    distinct = values.drop_nulls().unique()
+    shape = _amount_shape(style)
+    if not distinct.str.contains(shape).all():
+        return _parse_amounts_full(
+            values, line_nos, style=style, column=column, file_name=file_name
+        )
+    plain = _plain_amounts(distinct, style)
+    if (
+        plain.str.contains(r"\.[0-9]{3,}$").any()
+        or plain.str.contains(rf"^-?[0-9]{{{_MAX_INTEGER_DIGITS + 1},}}").any()
+    ):
+        return _parse_amounts_full(
+            values, line_nos, style=style, column=column, file_name=file_name
+        )
+    # Only the rewrites some value needs are applied to the full column.
+    full = values
+    if distinct.str.contains(style.thousands, literal=True).any():
+        full = full.str.replace_all(style.thousands, "", literal=True)
+    if style.decimal == ",":
+        full = full.str.replace(",", ".", literal=True)
+    if distinct.str.starts_with("+").any():
+        full = full.str.strip_prefix("+")
+    return full.cast(MONEY_DTYPE, strict=True)
+
+
+def _amount_shape(style: DecimalStyle) -> str:
+    dec = re.escape(style.decimal)
+    tho = re.escape(style.thousands)
+    return rf"^[+-]?([0-9]+|[0-9]{{1,3}}({tho}[0-9]{{3}})+)({dec}[0-9]+)?$"
+
+
+def _plain_amounts(values: pl.Series, style: DecimalStyle) -> pl.Series:
+    plain = values.str.replace_all(style.thousands, "", literal=True)
+    if style.decimal == ",":
+        plain = plain.str.replace(",", ".", literal=True)
+    return plain.str.strip_prefix("+")
+
+
+def _parse_amounts_full(
+    values: pl.Series,
+    line_nos: pl.Series,
+    *,
+    style: DecimalStyle,
+    column: str,
+    file_name: str,
+) -> pl.Series:
+    """Every check on every cell, raising with the first offending line."""
     dec = re.escape(style.decimal)
     tho = re.escape(style.thousands)
     shape = rf"^[+-]?([0-9]+|[0-9]{{1,3}}({tho}[0-9]{{3}})+)({dec}[0-9]+)?$"

@@ -272,7 +272,13 @@ def _split_summary(
                 line=summary["line_no"],
                 column=column,
             )
-    details = fields.filter(is_summary.not_())
+    # The summary row is the first row in Amazon's files: slicing it off shares the
+    # columns instead of copying a million rows.
+    first = fields.head(1).select(is_summary).item() if fields.height else False
+    if first and summaries.height == 1:
+        details = fields.slice(1)
+    else:
+        details = fields.filter(is_summary.not_())
     foreign = details.filter(pl.col("settlement-id").ne_missing(summary["settlement-id"]))
     if foreign.height:
         row = foreign.row(0, named=True)
@@ -312,7 +318,13 @@ def _amount_cells(summary: dict, details: pl.DataFrame, layout: Layout) -> pl.Da
 
 def _quantity(details: pl.DataFrame, *, file_name: str) -> pl.Series:
     values = details["quantity-purchased"]
-    bad = values.is_not_null() & values.str.contains(r"^[+-]?[0-9]{1,15}$").not_()
+    whole = r"^[+-]?[0-9]{1,15}$"
+    distinct = values.drop_nulls().unique()  # a handful of distinct quantities
+    if distinct.str.contains(whole).all():
+        return (
+            values.str.strip_prefix("+") if distinct.str.starts_with("+").any() else values
+        ).cast(pl.Int64)
+    bad = values.is_not_null() & values.str.contains(whole).not_()
     if bad.any():
         raise SettlementFileError(
             f"{values.filter(bad)[0]!r} is not a whole number",
