@@ -51,6 +51,7 @@ class PathResult:
     journal_lines: int
     landed_lines: int
     stages: dict[str, float]
+    peak_rss_mb_after: dict[str, float]
 
 
 def _header_frame(parsed: ParsedSettlement, sha: str) -> pl.DataFrame:
@@ -93,6 +94,7 @@ def run_connector_path(
     warehouse.replace_partition(
         {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: lines}, key=sid
     )
+    del lines  # the per-line raw_sha256 column is only for the warehouse
     clock.lap("land_lines")
     gl = mapping or load_mapping()
     classified = classify_lines(parsed.lines, gl, currency=header.currency)
@@ -128,18 +130,34 @@ def run_connector_path(
         journal_lines=frame.height,
         landed_lines=int(landed["n"][0]),
         stages=clock.laps,
+        peak_rss_mb_after=clock.peaks,
     )
 
 
 class _Stages:
+    """Seconds per stage, and the process's peak RSS (MB) when each stage ended."""
+
     def __init__(self) -> None:
         self.laps: dict[str, float] = {}
+        self.peaks: dict[str, float] = {}
         self._last = time.perf_counter()
 
     def lap(self, name: str) -> None:
         now = time.perf_counter()
         self.laps[name] = round(now - self._last, 3)
+        self.peaks[name] = round(_peak_rss_mb(), 1)
         self._last = now
+
+
+def _peak_rss_mb() -> float:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 0.0  # pragma: no cover
 
 
 def run_file(
