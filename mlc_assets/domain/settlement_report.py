@@ -113,22 +113,25 @@ def parse_settlement_report(
 ) -> ParsedSettlement:
     """Parse and check one settlement report file; see the module docstring for the rules."""
     newline = data.find(b"\n")
-    if _plain_ascii(data, charset):
-        # ASCII is valid UTF-8 as it stands: no decode and no copy of the body; the reader
-        # skips the header line itself.
-        encoding = "utf-8"
+    ascii_codec = _ascii_codec(data, charset)
+    if ascii_codec is not None:
+        # ASCII bytes read the same in every ASCII-compatible charset and are already UTF-8:
+        # no decode and no copy; the reader skips the header line itself.
+        encoding = ascii_codec
         first = (data[:newline] if newline >= 0 else data).decode()
-        body, skip = data, 1
+        body = data
     else:
         text, encoding = _decode(data, charset, file_name=file_name)
-        first, _, rest = text.partition("\n")
+        end = text.find("\n")
+        first = text if end < 0 else text[:end]
         # The reader gets UTF-8 bytes: the download itself when it is UTF-8 (validated by
-        # the decode above), else the decoded text re-encoded, header line removed.
-        if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf"):
-            body, skip = data, 1
-        else:
-            body, skip = rest.encode("utf-8"), 0
-        del text, rest
+        # the decode above), else the decoded text re-encoded.
+        body = (
+            data
+            if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf")
+            else text.encode("utf-8")
+        )
+        del text
     header = [name.strip() for name in first.removesuffix("\r").split("\t")]
     while header and header[-1] == "" and len(header) > 1:
         header.pop()
@@ -139,7 +142,7 @@ def parse_settlement_report(
     except LayoutMismatch as exc:
         raise SettlementFileError(f"unknown header layout: {exc}", file=file_name, line=1) from None
 
-    fields = split_body(body, list(layout.positions), skip_lines=skip, file_name=file_name)
+    fields = split_body(body, list(layout.positions), skip_lines=1, file_name=file_name)
     del body
     summary, details = _split_summary(fields, layout, file_name=file_name)
     sid = summary["settlement-id"]
@@ -218,17 +221,22 @@ def parse_settlement_report(
     )
 
 
-def _plain_ascii(data: bytes, charset: str | None) -> bool:
-    """True when the bytes are ASCII and decode as UTF-8 by the rules of ``_decode``."""
+# Charsets in which ASCII bytes mean ASCII characters (so an all-ASCII file is also UTF-8).
+_ASCII_COMPATIBLE = frozenset({"utf-8", "ascii", "iso8859-1", "iso8859-15", "cp1252", "cp1250"})
+
+
+def _ascii_codec(data: bytes, charset: str | None) -> str | None:
+    """The codec ``_decode`` would report when the bytes are ASCII and need no decoding."""
     if not data.isascii():
-        return False
+        return None
     if charset is None:
-        return True
+        return "utf-8"  # strict UTF-8 is _decode's first choice
     name = charset.strip().strip("\"'").lower()
     try:
-        return codecs.lookup(_CHARSET_ALIASES.get(name, name)).name == "utf-8"
+        codec = codecs.lookup(_CHARSET_ALIASES.get(name, name)).name
     except LookupError:
-        return False  # _decode words the error
+        return None  # _decode words the error
+    return codec if codec in _ASCII_COMPATIBLE else None
 
 
 def _is_currency(value: str) -> bool:
