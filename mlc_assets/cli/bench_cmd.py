@@ -116,7 +116,7 @@ def stages_table(report: dict[str, Any]) -> Table | None:
     if not rows:
         return None
     names = list(next(iter(rows.values())))
-    table = Table(title="Connector path by stage (seconds, first run)")
+    table = Table(title="Connector path by stage (seconds, best run)")
     table.add_column("format")
     for name in names:
         table.add_column(name, justify="right")
