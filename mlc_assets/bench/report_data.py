@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
-from mlc_assets.sandbox.generator import MARKETPLACES, generate_seller
+from mlc_assets.sandbox.generator import _PROMO_NAMES, MARKETPLACES, generate_seller
 from mlc_assets.sandbox.ledger import SimSettlement
 from mlc_assets.sandbox.report_render import render_v2
 
@@ -71,8 +71,17 @@ def as_marketplace(settlement: SimSettlement, country: str) -> SimSettlement:
     mp = MARKETPLACES[country]
     if mp.marketplace_id == settlement.marketplace_id:
         return settlement
+    # Promotion names in the marketplace's language: a DE file then carries non-ASCII
+    # text ("für") as real ones do, so its ISO-8859-1 decode is part of what is measured.
+    here = _PROMO_NAMES[_country_of(settlement.marketplace_id)]
+    there = _PROMO_NAMES[country]
     events = tuple(
-        dataclasses.replace(e, marketplace_id=mp.marketplace_id, marketplace_name=mp.name)
+        dataclasses.replace(
+            e,
+            marketplace_id=mp.marketplace_id,
+            marketplace_name=mp.name,
+            promotion_id=e.promotion_id.replace(here, there),
+        )
         for e in settlement.events
     )
     return dataclasses.replace(
@@ -82,3 +91,7 @@ def as_marketplace(settlement: SimSettlement, country: str) -> SimSettlement:
         currency=mp.currency,
         listed_under=(mp.marketplace_id,),
     )
+
+
+def _country_of(marketplace_id: str) -> str:
+    return next(c for c, m in MARKETPLACES.items() if m.marketplace_id == marketplace_id)

@@ -32,6 +32,8 @@ def test_generated_report_has_exactly_n_lines_and_balances(tmp_path: Path) -> No
     assert us.header.total_amount == de.header.total_amount == settlement.total
     assert (us.header.currency, de.header.currency) == ("USD", "EUR")
     assert de.detected["decimal"] == ","
+    assert not files["DE"].read_bytes().isascii()  # "für" in ISO-8859-1: the decode is measured
+    assert de.lines["promotion_id"].drop_nulls().str.contains("für").all()
     assert de.detected["date:posted-date"].startswith("dd.mm.yyyy")
 
 
