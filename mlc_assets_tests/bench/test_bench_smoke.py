@@ -111,3 +111,10 @@ def test_cli_json_output(tmp_path: Path) -> None:
     )
     assert table.exit_code == 0, table.output
     assert "429 responses" in table.output
+
+
+def test_backfill_bench_starts_from_nothing_in_a_reused_workdir(tmp_path: Path) -> None:
+    run_backfill_bench(tmp_path, settlements=2, speed=1000.0)
+    again = run_backfill_bench(tmp_path, settlements=2, speed=1000.0)
+    assert again["landed"] == 2
+    assert again["calls"]["getReportDocument"] == 2
