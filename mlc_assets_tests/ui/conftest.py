@@ -66,21 +66,29 @@ def _bin(name: str) -> str:
     return str(found) if found.exists() else (shutil.which(name) or name)
 
 
-def _stop_group(proc: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    """TERM the process group, then KILL what is left of it after a grace period."""
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    # Children (code servers, run workers) may outlive the leader: sweep the group.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+def _stop_groups(procs: list[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    """TERM each process group, then KILL what is left of them after a grace period.
+
+    Run workers and code servers are children in the same groups and may outlive the
+    leaders, so the groups are swept even when the leaders exited in time.
+    """
+    groups = []
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError):
+            groups.append(os.getpgid(proc.pid))
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+    for pgid in groups:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, signal.SIGKILL)
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
 
 
 @dataclass
@@ -185,10 +193,7 @@ class DagsterDeployment:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        for name in ("daemon", "webserver"):
-            proc = self.procs.get(name)
-            if proc is not None:
-                _stop_group(proc)
+        _stop_groups(list(self.procs.values()))
         # The sandbox was started detached by the resources (its own session): stop it
         # by the pid it recorded, after checking that pid really is this data home's.
         state = read_state(self.data_home)

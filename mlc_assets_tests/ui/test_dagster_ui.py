@@ -27,6 +27,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from playwright.sync_api import expect
 
 from mlc_assets_tests.ui.conftest import ARTIFACTS, DagsterDeployment
 
@@ -157,12 +158,11 @@ def pause_sensor_and_preview(page: Any, ui: DagsterDeployment) -> list[str]:
     page.wait_for_url(re.compile(r"/sensors/settlement_sensor"))
     toggle = page.get_by_role("checkbox").first
     toggle.wait_for(state="attached")
-    assert toggle.is_checked(), "settlement_sensor should be RUNNING by default"
+    # RUNNING by default (the switch renders before the sensor's state has loaded).
+    expect(toggle).to_be_checked()
     # The switch's <input> is visually hidden; its label is what a person clicks.
     page.locator(f"label[for='{toggle.get_attribute('id')}']").click()
-    page.wait_for_function(
-        "id => !document.getElementById(id).checked", arg=toggle.get_attribute("id")
-    )
+    expect(toggle).not_to_be_checked()
     page.get_by_role("button", name="Preview tick result").click()
     preview = page.get_by_role("dialog").filter(has_text="Preview tick result")
     preview.get_by_role("button", name="Continue").click()
@@ -225,12 +225,17 @@ def launch_one_partition(page: Any, ui: DagsterDeployment, settlement_id: str) -
     launch.wait_for(state="hidden")
 
 
+def show_run(page: Any, ui: DagsterDeployment, run_id: str, name: str) -> None:
+    """The run's page, screenshotted once its event log has rendered (pass or fail)."""
+    page.goto(f"{ui.url}/runs/{run_id}")
+    page.get_by_text(re.compile(r"^(RUN_SUCCESS|RUN_FAILURE|RUN_CANCELED)$")).first.wait_for()
+    shot(page, name)
+
+
 def assert_checks_passed_in_ui(
     page: Any, ui: DagsterDeployment, asset: str, checks: list[str]
 ) -> None:
     """The asset's Checks tab: every check listed as Succeeded, its latest result Passed."""
-    from playwright.sync_api import expect
-
     page.goto(f"{ui.url}/assets/{asset}?view=checks")
     expect(page.get_by_text("Succeeded", exact=True)).to_have_count(len(checks))
     for check in checks:
@@ -273,10 +278,9 @@ def test_operator_materializes_one_settlement_from_the_ui(
     launch_one_partition(page, ui, settlement)
     run_id = wait_new_run(ui, known)
     run = wait_run_done(ui, run_id)
-    page.goto(f"{ui.url}/runs/{run_id}")
-    page.get_by_text("Success", exact=True).first.wait_for(timeout=30_000)
-    shot(page, "06-run")
+    show_run(page, ui, run_id, "06-run")
     assert run["status"] == "SUCCESS", failure_summary(ui, run_id)
+    page.get_by_text("Success", exact=True).first.wait_for()
     tags = {t["key"]: t["value"] for t in run["tags"]}
     assert tags.get("dagster/partition") == settlement, tags
 
@@ -299,10 +303,9 @@ def test_operator_materializes_one_settlement_from_the_ui(
     page.get_by_role("button", name="Re-execute all (*)").click()
     rerun_id = wait_new_run(ui, known)
     rerun = wait_run_done(ui, rerun_id)
-    page.goto(f"{ui.url}/runs/{rerun_id}")
-    page.get_by_text("Success", exact=True).first.wait_for(timeout=30_000)
-    shot(page, "08-rerun")
+    show_run(page, ui, rerun_id, "08-rerun")
     assert rerun["status"] == "SUCCESS", failure_summary(ui, rerun_id)
+    page.get_by_text("Success", exact=True).first.wait_for()
     rerun_tags = {t["key"]: t["value"] for t in rerun["tags"]}
     assert rerun_tags.get("dagster/partition") == settlement, rerun_tags
     after = posting_actions(ui, settlement)
