@@ -128,16 +128,27 @@ _WIDE_SPACES = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x81\x9f", b"\x
 _E280_SPACES = frozenset([*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF])
 
 
+_ASCII_BYTES = bytes(range(0x80))
+_WIDE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")
+
+
 def _has_wide_space(body: bytes) -> bool:
-    if body.isascii():
+    """Any non-ASCII Unicode space in valid UTF-8 ``body``?
+
+    Single-byte scans (memchr) rule most files out: German or French text uses the lead
+    byte C3, none of the spaces' leads. Otherwise the ASCII bytes are dropped first —
+    multi-byte characters stay whole, so a match in the rest is a match in the file.
+    """
+    if body.isascii() or not any(lead in body for lead in _WIDE_LEADS):
         return False
-    if any(seq in body for seq in _WIDE_SPACES):
+    rest = body.translate(None, _ASCII_BYTES)
+    if any(seq in rest for seq in _WIDE_SPACES):
         return True
-    at = body.find(b"\xe2\x80")
+    at = rest.find(b"\xe2\x80")
     while at != -1:
-        if at + 2 < len(body) and body[at + 2] in _E280_SPACES:
+        if at + 2 < len(rest) and rest[at + 2] in _E280_SPACES:
             return True
-        at = body.find(b"\xe2\x80", at + 2)
+        at = rest.find(b"\xe2\x80", at + 2)
     return False
 
 
