@@ -66,7 +66,7 @@ def _bin(name: str) -> str:
     return str(found) if found.exists() else (shutil.which(name) or name)
 
 
-def _stop_groups(procs: list[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+def _stop_groups(procs: list[subprocess.Popen[bytes]], grace: float = 5.0) -> None:
     """TERM each process group, then KILL what is left of them after a grace period.
 
     Run workers and code servers are children in the same groups and may outlive the
@@ -206,11 +206,15 @@ class DagsterDeployment:
 
 
 def _is_sandbox_of(pid: int, data_home: Path) -> bool:
+    """Whether ``pid`` is ``mlc sandbox serve`` for this data home (pids get reused)."""
     try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
     except OSError:
         return False
-    return b"sandbox" in cmdline and str(data_home).encode() in cmdline
+    if "sandbox" not in args or "--data-home" not in args:
+        return False
+    i = args.index("--data-home")
+    return i + 1 < len(args) and Path(args[i + 1]).resolve() == data_home.resolve()
 
 
 def _wait_gone(pid: int, timeout: float) -> None:
