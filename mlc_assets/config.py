@@ -45,6 +45,10 @@ class WorkdaySettings(BaseModel):
     wsdl_path: str | None = None
     posting_mode: Literal["accounting_journal", "supplier_invoice", "both"] = "accounting_journal"
     company: str = "COMPANY-1"
+    # Journals book in the company whose currency they carry (e.g. a German subsidiary).
+    company_by_currency: dict[str, str] = Field(
+        default_factory=lambda: {"EUR": "DE01", "GBP": "UK01"}
+    )
     supplier_id: str = "AMAZON"
     auto_complete: bool = True
 

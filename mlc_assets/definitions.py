@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mlc_assets.assets import amazon, finances, journal
+from mlc_assets.assets import amazon, finances, journal, posting
 from mlc_assets.config import Settings
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
+from mlc_assets.resources.erp import DeltekResource, WorkdayResource
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.settings import settings_for
 from mlc_assets.resources.spapi import SpapiResource
@@ -25,6 +26,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         finances.reconciled_settlement,
         journal.journal_entries,
     ]
+    # Only configured targets become assets (both, in sandbox mode).
+    assets += [posting.POSTING_ASSETS[t] for t in settings.targets]  # type: ignore[misc]
     settlement_job = dg.define_asset_job(
         SETTLEMENT_JOB,
         selection=dg.AssetSelection.assets(*assets),
@@ -33,6 +36,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
+        # One settlement is a handful of sequential steps: a process per step costs more
+        # than the steps. Pools still serialise DuckDB and ERP writers across runs.
+        executor=dg.in_process_executor,
         jobs=[settlement_job],
         sensors=[build_settlement_sensor(settlement_job)],
         resources={
@@ -41,6 +47,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             "archive": ArchiveResource(data_home=data_home),
             "spapi": SpapiResource(data_home=data_home),
+            "workday": WorkdayResource(data_home=data_home),
+            "deltek": DeltekResource(data_home=data_home),
             "mapping": MappingResource(
                 path=str(settings.mapping_file) if settings.mapping_file else None
             ),

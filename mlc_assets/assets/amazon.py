@@ -7,7 +7,7 @@ from decimal import Decimal
 import dagster as dg
 import polars as pl
 
-from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS
+from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast
 from mlc_assets.domain.settlement_report import parse_settlement_report
 from mlc_assets.domain.settlement_schema import ParsedSettlement
 from mlc_assets.partitions import settlement_partitions
@@ -112,6 +112,7 @@ def header_frame(parsed: ParsedSettlement, records: list[ReportRecord], sha: str
         )
     ],
 )
+@fail_fast
 def amazon_settlement_report(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,

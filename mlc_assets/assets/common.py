@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
 import dagster as dg
 import polars as pl
+
+from mlc_assets.clients.errors import PermanentApiError
+from mlc_assets.domain.errors import MlcError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 OWNERS = ["team:finance-systems"]
 
@@ -29,3 +39,24 @@ def markdown_table(frame: pl.DataFrame, *, max_rows: int = 60) -> str:
     if frame.height > max_rows:
         out.append(f"\n_{frame.height - max_rows} more rows_")
     return "\n".join(out)
+
+
+@contextlib.contextmanager
+def fail_fast_on_permanent_errors() -> Iterator[None]:
+    """A validation fault or bad input will fail the same way on every retry: stop at once,
+    with the error's own message as the failure description."""
+    try:
+        yield
+    except (MlcError, PermanentApiError) as exc:
+        raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
+
+
+def fail_fast(fn: F) -> F:
+    """Decorator form of :func:`fail_fast_on_permanent_errors` for asset functions."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with fail_fast_on_permanent_errors():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, markdown_table
+from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast, markdown_table
 from mlc_assets.clients.spapi.finances import FinancesApi
 from mlc_assets.domain.finance_events import (
     FINANCE_LINE_SCHEMA,
@@ -89,6 +89,7 @@ GROUP_LOOKBACK = timedelta(days=3)
         )
     ],
 )
+@fail_fast
 def amazon_financial_events(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
@@ -210,6 +211,7 @@ def amazon_financial_events(
         ),
     ],
 )
+@fail_fast
 def reconciled_settlement(
     context: dg.AssetExecutionContext,
     config: ReconciliationConfig,

@@ -5,7 +5,7 @@ import json
 import dagster as dg
 import polars as pl
 
-from mlc_assets.assets.common import DUCKDB_POOL, OWNERS
+from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, fail_fast
 from mlc_assets.domain.journal import Journal, build_journal
 from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
@@ -75,6 +75,7 @@ def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | 
     ),
     check_specs=CHECKS,
 )
+@fail_fast
 def journal_entries(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mapping: MappingResource
 ) -> dg.MaterializeResult:

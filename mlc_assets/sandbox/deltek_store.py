@@ -30,6 +30,8 @@ DEFAULT_ACCOUNTS: tuple[tuple[str, str, int], ...] = (
     ("1250.00", "Accounts Receivable - Amazon", 1),
     ("2100.00", "Sales Tax Payable", 2),
     ("2200.00", "Marketplace Facilitator Tax", 2),
+    ("2205.00", "VAT Collected - EU", 2),
+    ("2206.00", "VAT Collected - UK", 2),
     ("2210.00", "Customer Refunds Payable", 2),
     ("4000.00", "Product Sales", 4),
     ("4010.00", "Shipping Income", 4),
@@ -47,6 +49,9 @@ DEFAULT_ACCOUNTS: tuple[tuple[str, str, int], ...] = (
 DEFAULT_ORGS: tuple[tuple[str, str], ...] = (
     ("A0.00.00", "Headquarters"),
     ("A0.10.00", "E-commerce"),
+    # The orgs and project the shipped default mapping posts to.
+    ("1:01:01", "Amazon channel - US"),
+    ("1:01:02", "Amazon channel - EU/UK"),
 )
 
 
@@ -61,6 +66,11 @@ def default_projects() -> list[dict[str, Any]]:
         _project("AMZ-2026", "CA", " ", "Amazon.ca (CA)", "Y", org),
         _project("AMZ-2026", "CA", "SALES", "Sales", "N", org),
         _project("AMZ-2026", "CA", "FEES", "Fees", "N", org),
+        _project("0000AMZ.00", " ", " ", "Amazon channel (default mapping)", "Y", "1:01:01"),
+        _project("0000AMZ.00", "SALES", " ", "Sales and returns", "N", "1:01:01"),
+        _project("0000AMZ.00", "ADS", " ", "Advertising", "N", "1:01:01"),
+        _project("0000AMZ.00", "FBA", " ", "Fulfilment by Amazon", "N", "1:01:01"),
+        _project("0000AMZ.00", "FEES", " ", "Amazon fees", "N", "1:01:01"),
         _project("ADMIN", " ", " ", "Overhead and Administration", "N", "A0.00.00", charge="H"),
         _project("AMZ-2025", " ", " ", "Amazon Marketplace 2025 (closed)", "N", org, status="I"),
     ]

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from mlc_assets.sandbox import erp_plugins
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.finances_routes import finance_routes
 from mlc_assets.sandbox.generator import generate_seller
@@ -27,7 +28,10 @@ from mlc_assets.sandbox.spapi_app import RouteFactory, SpApiContext, build_spapi
 SPAPI_ROUTE_FACTORIES: list[RouteFactory] = [reports_routes, finance_routes]
 # Other sandboxes (Workday, Deltek) plug in here: each is called with the stack while it is
 # being built and registers its server(s) with ``stack.add_server(...)``.
-SERVER_PLUGINS: list[Callable[[SandboxStack], None]] = []
+SERVER_PLUGINS: list[Callable[[SandboxStack], None]] = [
+    erp_plugins.deltek_plugin,
+    erp_plugins.workday_plugin,
+]
 DOCUMENT_URL_TTL = 300.0
 
 

@@ -139,7 +139,7 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
         """The fingerprint this reference was posted or adopted with, if any."""
         rows = self.warehouse.query(
             "SELECT fingerprint FROM posting_log WHERE target = ? AND reference = ? "
-            "AND action IN ('submitted', 'adopted', 'already_posted') ORDER BY at DESC LIMIT 1",
+            "AND action IN ('submitted', 'adopted', 'already_posted') ORDER BY \"at\" DESC LIMIT 1",
             [self.adapter.target, reference],
         )
         return rows["fingerprint"][0] if rows.height else None
