@@ -43,7 +43,9 @@ def entry_batch(journal: Journal, entry: JournalEntry) -> DeltekJournalBatch:
                 wbs1=ln.deltek.wbs1 or "",
                 wbs2=ln.deltek.wbs2 or "",
                 wbs3=ln.deltek.wbs3 or "",
-                org=ln.deltek.org or "",
+                # A project line takes its org from the project (Deltek refuses a
+                # different one); the mapping's org applies to lines without a project.
+                org="" if ln.deltek.wbs1 else (ln.deltek.org or ""),
                 debit=ln.debit,
                 credit=ln.credit,
                 description=ln.memo[:DESCRIPTION_MAX],
