@@ -122,20 +122,28 @@ def _print_table(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="ml-connector demo: settlements")
     columns = [
         ("settlement_id", "Settlement"),
-        ("marketplace", "Marketplace"),
+        ("marketplace", "Market"),
         ("period", "Period"),
         ("deposit", "Deposit"),
         ("lines", "Lines"),
         ("reconciled", "Reconciled"),
-        ("journal", "Journal"),
         ("workday", "Workday"),
-        ("deltek", "Deltek"),
+        ("deltek", "Deltek batch"),
         ("status", "Status"),
     ]
     for _, title in columns:
         table.add_column(title, overflow="fold")
     for row in rows:
-        table.add_row(*(str(row.get(key, "")) for key, _ in columns))
+        shown = dict(row)
+        # Workday: the journal number; Deltek: batch#sequence@period; plus what this run did.
+        wd = str(row.get("workday", ""))
+        shown["workday"] = wd[wd.find("(") + 1 : wd.find(")")] if "(" in wd else wd
+        for target in ("workday", "deltek"):
+            action = row.get(f"{target}_actions", "")
+            if shown[target] and action:
+                shown[target] = f"{shown[target]} ({action.replace('_', ' ')})"
+        shown["marketplace"] = str(row.get("marketplace", "")).replace("Amazon.", "")
+        table.add_row(*(str(shown.get(key, "")) for key, _ in columns))
     console.print(table)
 
 

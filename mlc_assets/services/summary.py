@@ -41,11 +41,14 @@ def settlement_summaries(
         "SELECT settlement_id, count(DISTINCT reference) AS entries, "
         "string_agg(DISTINCT reference, ' ') AS refs FROM journal_lines GROUP BY settlement_id",
     )
+    # The latest outcome per document: a rerun shows "already_posted", not history.
     posted = warehouse.query(
-        "SELECT settlement_id, target, string_agg(DISTINCT remote_id, ' ') AS ids, "
-        "string_agg(DISTINCT action, ',') AS actions FROM posting_log "
-        "WHERE action IN ('submitted', 'adopted', 'already_posted') "
-        "GROUP BY settlement_id, target"
+        "WITH latest AS (SELECT settlement_id, target, reference, "
+        'arg_max(remote_id, "at") AS remote_id, arg_max(action, "at") AS action '
+        "FROM posting_log WHERE action IN ('submitted', 'adopted', 'already_posted') "
+        "GROUP BY settlement_id, target, reference) "
+        "SELECT settlement_id, target, string_agg(remote_id, ' ') AS ids, "
+        "string_agg(DISTINCT action, ',') AS actions FROM latest GROUP BY settlement_id, target"
     )
     posted_map: dict[tuple[str, str], dict[str, Any]] = {}
     if not posted.is_empty():
