@@ -28,8 +28,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
 	$(BIN)/ruff format --check mlc_assets mlc_assets_tests
 
+# The Dagster UI on this data home's instance (pools configured); the sandbox starts itself.
 dev: $(STAMP)
-	$(BIN)/dagster dev
+	$(BIN)/python -c "from mlc_assets.instance import ensure_dagster_home; ensure_dagster_home('.mlc')"
+	DAGSTER_HOME=$(CURDIR)/.mlc/dagster $(BIN)/dagster dev
 
 bench: $(STAMP)
 	$(BIN)/mlc bench

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     # "auto": the sandbox when Amazon credentials are absent.
     sandbox: Literal["auto", "on", "off"] = "auto"
     # Sandbox time acceleration: rates multiplied, lifetimes divided.
-    sandbox_speed: float = 1.0
+    sandbox_speed: float = 200.0
     sandbox_seed: int = 7
     sandbox_settlements: int = 6
 
