@@ -26,7 +26,7 @@ from mlc_assets.clients.deltek import (
     decode_post_response,
 )
 from mlc_assets.clients.retry import RetryPolicy
-from mlc_assets.sandbox.deltek_store import monthly_periods
+from mlc_assets.sandbox.deltek_store import DEFAULT_ACCOUNTS, monthly_periods
 from mlc_assets_tests.clients import deltek_fixtures as fx
 from mlc_assets_tests.clients.deltek_fixtures import Tenant, settlement_batch
 
@@ -212,7 +212,7 @@ def test_429_and_500_then_success(client: DeltekClient, tenant: Tenant) -> None:
     client.list_periods()
     tenant.arm("429:2,500:1")
     accounts = client.list_accounts()
-    assert len(accounts) == 17
+    assert len(accounts) == len(DEFAULT_ACCOUNTS)
     assert tenant.stats()["faults_fired"] == {"429": 2, "500": 1}
 
 
@@ -391,7 +391,7 @@ def test_paging_walks_every_page(client: DeltekClient, tenant: Tenant) -> None:
         code = f"7{i:03d}.00"
         store.accounts[code] = {"Account": code, "Name": f"A{i}", "Type": 6, "Status": "A"}
     accounts = client.list_accounts()
-    assert len(accounts) == 17 + 1203
+    assert len(accounts) == len(DEFAULT_ACCOUNTS) + 1203
     assert len({a.account for a in accounts}) == len(accounts)
     assert tenant.stats()["stats"]["route:accounts"] == 3  # 500 + 500 + 220
 

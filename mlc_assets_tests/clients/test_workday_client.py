@@ -21,7 +21,11 @@ from mlc_assets.clients.workday import (
     WorkdayTransientError,
     WorkdayValidationError,
 )
-from mlc_assets.sandbox.workday_app import DEMO_PASSWORD, DEMO_READONLY_USERNAME
+from mlc_assets.sandbox.workday_app import (
+    DEFAULT_ACCOUNTS,
+    DEMO_PASSWORD,
+    DEMO_READONLY_USERNAME,
+)
 from mlc_assets_tests.clients.workday_fixtures import (
     Sandbox,
     make_client,
@@ -288,7 +292,9 @@ def test_reference_data_with_paging(sandbox: Sandbox) -> None:
     client = make_client(sandbox.url, page_size=3)
     accounts = client.list_ledger_accounts("Standard")
     assert {"1210", "4000", "6190"} <= {a.id for a in accounts}
-    assert len(accounts) == 17 and all(a.active and a.account_set == "Standard" for a in accounts)
+    assert len(accounts) == len(DEFAULT_ACCOUNTS) and all(
+        a.active and a.account_set == "Standard" for a in accounts
+    )
 
     categories = client.list_spend_categories()
     assert len(categories) == 7  # 6 active + 1 inactive, over 3 pages of 3
