@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from mlc_assets.assets import amazon, finances, journal, posting
+from mlc_assets.assets import amazon, finances, journal, posting, reference
 from mlc_assets.config import Settings
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
@@ -16,6 +16,7 @@ from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.sensors import build_settlement_sensor
 
 SETTLEMENT_JOB = "settlement_job"
+REFERENCE_JOB = "reference_data_job"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -28,18 +29,32 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     # Only configured targets become assets (both, in sandbox mode).
     assets += [posting.POSTING_ASSETS[t] for t in settings.targets]  # type: ignore[misc]
+    reference_assets = [reference.REFERENCE_ASSETS[t] for t in settings.targets]
     settlement_job = dg.define_asset_job(
         SETTLEMENT_JOB,
         selection=dg.AssetSelection.assets(*assets),
         partitions_def=settlement_partitions,
         description="Everything for one settlement: land, reconcile, journal, post.",
     )
+    reference_job = dg.define_asset_job(
+        REFERENCE_JOB,
+        selection=dg.AssetSelection.assets(*reference_assets),
+        description="Read the ERPs' GL structure and check the mapping against it.",
+    )
+    reference_schedule = dg.ScheduleDefinition(
+        name="reference_data_daily",
+        job=reference_job,
+        cron_schedule="0 5 * * *",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Refresh the ERP reference data every morning, before settlements post.",
+    )
     return dg.Definitions(
-        assets=assets,
+        assets=[*assets, *reference_assets],
         # One settlement is a handful of sequential steps: a process per step costs more
         # than the steps. Pools still serialise DuckDB and ERP writers across runs.
         executor=dg.in_process_executor,
-        jobs=[settlement_job],
+        jobs=[settlement_job, reference_job],
+        schedules=[reference_schedule],
         sensors=[build_settlement_sensor(settlement_job)],
         resources={
             "warehouse": WarehouseResource(

@@ -1,6 +1,5 @@
 """The settlement sensor: newly released settlements become partitions and runs."""
 
-
 from datetime import datetime
 from typing import Any
 

@@ -9,6 +9,7 @@ from mlc_assets.assets.common import API_RETRY, OWNERS, fail_fast, markdown_tabl
 from mlc_assets.assets.journal import load_journal
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.money import money_str
+from mlc_assets.domain.reference_check import deltek_problems, workday_problems
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.erp import DeltekResource, WorkdayResource
@@ -16,6 +17,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.deltek_posting import DeltekAdapter, entry_batch
 from mlc_assets.services.exactly_once import ExactlyOncePoster, PostingOutcome, fingerprint
+from mlc_assets.services.reference_data import read_deltek_reference, read_workday_reference
 from mlc_assets.services.workday_posting import WorkdayAdapter, plan_documents
 
 POSTINGS_TABLE = "erp_postings"
@@ -129,7 +131,7 @@ def _metadata(
 
 @dg.asset(
     partitions_def=settlement_partitions,
-    deps=["journal_entries"],
+    deps=["journal_entries", "workday_reference_data"],
     group_name="posting",
     kinds={"workday", "soap"},
     owners=OWNERS,
@@ -162,6 +164,19 @@ def workday_posting(
     )
     outcomes = []
     with workday.client() as client:
+        supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
+        problems = workday_problems(
+            gl,
+            read_workday_reference(client, supplier=supplier),
+            companies=[company],
+            supplier=supplier,
+        )
+        if problems:
+            raise dg.Failure(
+                "Workday does not have what the mapping posts to (nothing was posted):\n"
+                + "\n".join(problems),
+                allow_retries=False,
+            )
         poster = ExactlyOncePoster(
             WorkdayAdapter(client), warehouse.get(), archive.archive(), run_id=context.run_id
         )
@@ -185,7 +200,7 @@ def workday_posting(
 
 @dg.asset(
     partitions_def=settlement_partitions,
-    deps=["journal_entries"],
+    deps=["journal_entries", "deltek_reference_data"],
     group_name="posting",
     kinds={"deltek", "rest"},
     owners=OWNERS,
@@ -204,12 +219,20 @@ def deltek_posting(
     warehouse: WarehouseResource,
     archive: ArchiveResource,
     deltek: DeltekResource,
+    mapping: MappingResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
     journal = _journal(warehouse, settlement_id)
     batches = {entry.reference: entry_batch(journal, entry) for entry in journal.entries}
     outcomes = []
     with deltek.client() as (client, recorder):
+        problems = deltek_problems(mapping.load(), read_deltek_reference(client))
+        if problems:
+            raise dg.Failure(
+                "Deltek does not have what the mapping posts to (nothing was written):\n"
+                + "\n".join(problems),
+                allow_retries=False,
+            )
         adapter = DeltekAdapter(client, recorder, batches)
         poster = ExactlyOncePoster(
             adapter, warehouse.get(), archive.archive(), run_id=context.run_id
