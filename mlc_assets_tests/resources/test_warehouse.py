@@ -1,0 +1,92 @@
+"""The DuckDB warehouse on a real file: partitions are replaced atomically and money stays exact."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from mlc_assets.domain.money import MONEY_DTYPE
+from mlc_assets.resources.warehouse import Warehouse
+
+SCHEMA = {"settlement_id": pl.Utf8(), "line": pl.Int64(), "amount": MONEY_DTYPE}
+
+
+def frame(settlement_id: str, amounts: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "settlement_id": [settlement_id] * len(amounts),
+            "line": list(range(1, len(amounts) + 1)),
+            "amount": [Decimal(a) for a in amounts],
+        },
+        schema=SCHEMA,
+    )
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse(tmp_path / "wh" / "warehouse.duckdb")
+
+
+def test_foreign_settlement_row_rolls_back_every_table(warehouse: Warehouse) -> None:
+    warehouse.replace_partition(
+        {"lines": frame("S1", ["1.00", "2.00"]), "totals": frame("S1", ["3.00"])}, key="S1"
+    )
+    bad = pl.concat([frame("S1", ["9.99"]), frame("S2", ["5.00"])])
+    with pytest.raises(ValueError, match="lines: 1 rows do not belong to settlement_id=S1"):
+        # totals comes first so its DELETE + INSERT has happened before lines fails
+        warehouse.replace_partition({"totals": frame("S1", ["7.00"]), "lines": bad}, key="S1")
+    lines = warehouse.read_partition("lines", "S1").sort("line")
+    totals = warehouse.read_partition("totals", "S1")
+    assert lines["amount"].to_list() == [Decimal("1.00"), Decimal("2.00")]
+    assert totals["amount"].to_list() == [Decimal("3.00")]
+
+
+def test_rerun_replaces_instead_of_duplicating(warehouse: Warehouse) -> None:
+    warehouse.replace_partition({"lines": frame("S1", ["1.00", "2.00"])}, key="S1")
+    warehouse.replace_partition({"lines": frame("S2", ["4.00"])}, key="S2")
+    written = warehouse.replace_partition({"lines": frame("S1", ["1.50"])}, key="S1")
+    assert written == {"lines": 1}
+    counts = warehouse.query("SELECT settlement_id, count(*) AS n FROM lines GROUP BY 1 ORDER BY 1")
+    assert counts.rows() == [("S1", 1), ("S2", 1)]
+    # An empty frame clears the partition (a settlement that lost all lines is not stale).
+    warehouse.replace_partition({"lines": frame("S1", [])}, key="S1")
+    assert warehouse.read_partition("lines", "S1").height == 0
+    assert warehouse.read_partition("lines", "S2").height == 1
+
+
+def test_decimal_18_2_round_trips_exactly(warehouse: Warehouse) -> None:
+    amounts = ["0.01", "-0.10", "1234567890123456.78", "-9999999999999999.99", "0.00"]
+    warehouse.replace_partition({"money": frame("S1", amounts)}, key="S1")
+    back = warehouse.read_partition("money", "S1").sort("line")
+    assert back.schema["amount"] == pl.Decimal(18, 2)
+    assert back["amount"].to_list() == [Decimal(a) for a in amounts]
+    total = warehouse.query("SELECT sum(amount) AS s FROM money")["s"][0]
+    assert total == sum((Decimal(a) for a in amounts), Decimal("0"))
+    column_type = warehouse.query(
+        "SELECT data_type FROM information_schema.columns "
+        "WHERE table_name = 'money' AND column_name = 'amount'"
+    )["data_type"][0]
+    assert column_type == "DECIMAL(18,2)"
+
+
+def test_missing_table_and_missing_file_read_as_empty(warehouse: Warehouse) -> None:
+    assert not warehouse.path.exists()
+    assert warehouse.query("SELECT * FROM nothing_here").is_empty()
+    warehouse.replace_partition({"lines": frame("S1", ["1.00"])}, key="S1")
+    assert warehouse.query("SELECT * FROM nothing_here").is_empty()
+    assert warehouse.read_partition("still_missing", "S1").is_empty()
+
+
+def test_append_keeps_every_row(warehouse: Warehouse) -> None:
+    assert warehouse.append("log", frame("S1", [])) == 0
+    warehouse.append("log", frame("S1", ["1.00"]))
+    warehouse.append("log", frame("S1", ["1.00"]))
+    assert warehouse.read_partition("log", "S1").height == 2
+
+
+def test_identifiers_are_checked(warehouse: Warehouse) -> None:
+    with pytest.raises(ValueError, match="not a valid warehouse identifier"):
+        warehouse.replace_partition({'lines"; DROP TABLE x; --': frame("S1", ["1"])}, key="S1")
