@@ -26,7 +26,7 @@ from mlc_assets.clients.deltek import (
     decode_post_response,
 )
 from mlc_assets.clients.retry import RetryPolicy
-from mlc_assets.sandbox.deltek_store import DEFAULT_ACCOUNTS, monthly_periods
+from mlc_assets.sandbox.deltek_store import DEFAULT_ACCOUNTS, DEFAULT_ORGS, monthly_periods
 from mlc_assets_tests.clients import deltek_fixtures as fx
 from mlc_assets_tests.clients.deltek_fixtures import Tenant, settlement_batch
 
@@ -381,7 +381,7 @@ def test_reference_data(client: DeltekClient) -> None:
     assert client.get_project("AMZ-2026") is not None
     assert client.get_project("NOPE") is None
     orgs = client.list_organizations()
-    assert {o.org for o in orgs} == {"A0.00.00", "A0.10.00"}
+    assert {o.org for o in orgs} == {org for org, _ in DEFAULT_ORGS}
     assert client.active_period() == 202602
 
 

@@ -23,8 +23,11 @@ from mlc_assets.clients.workday import (
 )
 from mlc_assets.sandbox.workday_app import (
     DEFAULT_ACCOUNTS,
+    DEFAULT_COMPANIES,
+    DEFAULT_SPEND_CATEGORIES,
     DEMO_PASSWORD,
     DEMO_READONLY_USERNAME,
+    INACTIVE_SPEND_CATEGORIES,
 )
 from mlc_assets_tests.clients.workday_fixtures import (
     Sandbox,
@@ -297,12 +300,13 @@ def test_reference_data_with_paging(sandbox: Sandbox) -> None:
     )
 
     categories = client.list_spend_categories()
-    assert len(categories) == 7  # 6 active + 1 inactive, over 3 pages of 3
-    assert sandbox.stats()["op:Get_Resource_Categories"] == 3
+    seeded = len(DEFAULT_SPEND_CATEGORIES) + len(INACTIVE_SPEND_CATEGORIES)
+    assert len(categories) == seeded  # active + inactive, over pages of 3
+    assert sandbox.stats()["op:Get_Resource_Categories"] == -(-seeded // 3)
     assert {c.id for c in categories if not c.active} == {"SC_RETIRED"}
 
     companies = client.list_companies()
-    assert {c.id for c in companies} == {"COMPANY-1", "US01", "CA01", "US99_CLOSED"}
+    assert {c.id for c in companies} == {*DEFAULT_COMPANIES, "US99_CLOSED"}
     assert {c.id for c in companies if not c.active} == {"US99_CLOSED"}
     assert sandbox.stats()["op:Get_Workday_Companies"] == 2
 

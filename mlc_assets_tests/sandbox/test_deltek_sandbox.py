@@ -21,6 +21,7 @@ from mlc_assets.sandbox.deltek_app import (
     DEMO_USERNAME,
     build_deltek_app,
 )
+from mlc_assets.sandbox.deltek_store import DEFAULT_ACCOUNTS
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.server import BackgroundServer
 
@@ -315,13 +316,7 @@ def test_reference_endpoints(api: Api) -> None:
     tasks = api.call("GET", "/project", params={"wbstype": "wbs3"}).json()
     assert {t["WBS3"] for t in tasks} == {"SALES", "FEES"}
     accounts = api.call("GET", "/Accounts", params={"page": 2, "pageSize": 5}).json()
-    assert [a["Account"] for a in accounts] == [
-        "2210.00",
-        "4000.00",
-        "4010.00",
-        "4050.00",
-        "4060.00",
-    ]
+    assert [a["Account"] for a in accounts] == sorted(a[0] for a in DEFAULT_ACCOUNTS)[5:10]
     assert api.call("GET", "/organization/A0.00.00").json()[0]["Name"] == "Headquarters"
     assert api.call("GET", "/project/NOPE").status_code == 404
 
