@@ -167,7 +167,10 @@ def plan_documents(
         exclude = covered if mode == "both" else frozenset()
         for entry in journal.entries:
             docs.append(
-                (entry.reference, entry_journal(entry, company=company, exclude_keys=exclude))
+                (
+                    entry.reference,
+                    entry_journal(entry, company=company, exclude_keys=exclude, offset=payable),
+                )
             )
     return docs
 
