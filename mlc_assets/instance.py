@@ -39,3 +39,37 @@ def use_dagster_home(data_home: Path | str) -> Path:
     home = ensure_dagster_home(data_home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+# Tags the demo puts on its in-process runs, so a later demo can tell a crashed one.
+SOURCE_TAG = "mlc/source"
+PID_TAG = "mlc/pid"
+
+
+def release_orphaned_runs(instance: object, *, source: str = "demo") -> list[str]:
+    """Fail the in-process runs of ``source`` whose process is gone, and free their pool slots.
+
+    A run executed in-process holds its ``duckdb``/ERP pool slots in the instance's storage.
+    If that process is SIGKILLed (or the host dies) nothing releases them, and every later run
+    waits on the pool forever. Runs without a live owner process are marked failed and their
+    slots freed; runs whose process is still alive (e.g. another demo) are left alone.
+    """
+    import dagster as dg
+    import psutil
+
+    assert isinstance(instance, dg.DagsterInstance)
+    in_flight = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+    released: list[str] = []
+    records = instance.get_run_records(dg.RunsFilter(statuses=in_flight, tags={SOURCE_TAG: source}))
+    for record in records:
+        run = record.dagster_run
+        pid_text = run.tags.get(PID_TAG, "")
+        pid = int(pid_text) if pid_text.isdigit() else None
+        if pid is not None and pid != os.getpid() and psutil.pid_exists(pid):
+            continue
+        instance.report_run_failed(
+            run, f"Process {pid or '?'} that ran this {source} run is gone (killed or crashed)."
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released

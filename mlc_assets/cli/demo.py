@@ -41,7 +41,7 @@ def _run(
     import dagster as dg
 
     from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
-    from mlc_assets.instance import use_dagster_home
+    from mlc_assets.instance import PID_TAG, SOURCE_TAG, release_orphaned_runs, use_dagster_home
     from mlc_assets.partitions import settlement_partitions
     from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
     from mlc_assets.resources.settings import settings_for
@@ -68,6 +68,8 @@ def _run(
         )
         defs = build_definitions(settings)
         instance = dg.DagsterInstance.get()
+        # A demo killed mid-run left its runs "started" and its pool slots taken.
+        release_orphaned_runs(instance, source="demo")
         sensor = defs.resolve_sensor_def("settlement_sensor")
         cursor_file = data_home / "state" / "demo_sensor_cursor"
         cursor = cursor_file.read_text() if cursor_file.exists() else None
@@ -101,7 +103,7 @@ def _run(
                     instance=instance,
                     partition_key=key,
                     raise_on_error=False,
-                    tags={"mlc/source": "demo"},
+                    tags={SOURCE_TAG: "demo", PID_TAG: str(os.getpid())},
                 )
                 if not run.success:
                     failures[key] = _failure_message(run)
