@@ -6,7 +6,6 @@ import dagster as dg
 
 from mlc_assets.assets import amazon, finances, journal, posting, reference
 from mlc_assets.config import Settings
-from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.erp import DeltekResource, WorkdayResource
 from mlc_assets.resources.mapping import MappingResource
@@ -33,7 +32,6 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     settlement_job = dg.define_asset_job(
         SETTLEMENT_JOB,
         selection=dg.AssetSelection.assets(*assets),
-        partitions_def=settlement_partitions,
         description="Everything for one settlement: land, reconcile, journal, post.",
     )
     reference_job = dg.define_asset_job(

@@ -178,7 +178,7 @@ def workday_posting(
                 allow_retries=False,
             )
         poster = ExactlyOncePoster(
-            WorkdayAdapter(client), warehouse.get(), archive.archive(), run_id=context.run_id
+            WorkdayAdapter(client), warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
         for reference, doc in docs:
             fp = fingerprint(doc.model_dump(mode="json"))
@@ -235,7 +235,7 @@ def deltek_posting(
             )
         adapter = DeltekAdapter(client, recorder, batches)
         poster = ExactlyOncePoster(
-            adapter, warehouse.get(), archive.archive(), run_id=context.run_id
+            adapter, warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
         for reference, batch in batches.items():
             fp = fingerprint(batch.model_dump(mode="json"))
