@@ -47,6 +47,8 @@ class DemoRun:
     stderr: str
     seconds: float
     killed: bool = False
+    # Faults each sandbox says it fired, from its /_sandbox/stats, last read while it ran.
+    faults_fired: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def rows(self) -> list[dict[str, Any]]:
@@ -105,24 +107,55 @@ def run_demo(
     with out_file.open("wb") as out, err_file.open("wb") as err:
         proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=out, stderr=err)
         killed = False
-        try:
-            proc.wait(timeout=kill_after if kill_after is not None else timeout)
-        except subprocess.TimeoutExpired:
-            if kill_after is None:
-                proc.kill()
+        fired: dict[str, dict[str, int]] = {}
+        deadline = started + (kill_after if kill_after is not None else timeout)
+        while proc.poll() is None:
+            if time.monotonic() >= deadline:
+                if kill_after is None:
+                    proc.kill()
+                    proc.wait()
+                    raise subprocess.TimeoutExpired(cmd, timeout)
+                # SIGKILL: no cleanup handler, no atexit, exactly like a crashed host.
+                os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
-                raise
-            # SIGKILL: no cleanup handler, no atexit, exactly like a crashed host.
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
-            killed = True
+                killed = True
+                break
+            fired.update(_faults_fired(data_home, proc.pid))
+            time.sleep(1.0)
     return DemoRun(
         returncode=proc.returncode,
         stdout=out_file.read_text(errors="replace"),
         stderr=err_file.read_text(errors="replace"),
         seconds=time.monotonic() - started,
         killed=killed,
+        faults_fired=fired,
     )
+
+
+def _faults_fired(data_home: Path, pid: int) -> dict[str, dict[str, int]]:
+    """Ask the running demo's sandboxes what they injected so far (nothing if not up yet)."""
+    try:
+        state = json.loads((data_home / "state" / "sandbox.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if state.get("pid") != pid:
+        return {}  # the previous run's file: its servers are gone
+    ep = state.get("endpoints", {})
+    urls = {
+        "spapi": ep.get("sandbox_admin", "") + "/stats",
+        "workday": ep.get("workday", "") + "/_sandbox/stats",
+        "deltek": ep.get("deltek", "").removesuffix(deltek_app.DEFAULT_PREFIX) + "/_sandbox/stats",
+    }
+    out: dict[str, dict[str, int]] = {}
+    for system, url in urls.items():
+        if not url.startswith("http"):
+            continue
+        try:
+            fired = httpx.get(url, timeout=2.0).json().get("faults_fired") or {}
+        except (httpx.HTTPError, ValueError):
+            continue
+        out[system] = {str(k): int(v) for k, v in fired.items()}
+    return out
 
 
 def chaos_fault_count(spec: str, runs_with_chaos: int = 1) -> dict[str, str]:

@@ -87,6 +87,10 @@ def _chaos_then_clean(tmp_path: Path, settlements: int) -> dict[str, Any]:
     home = tmp_path / "home"
     chaotic = run_demo(home, settlements=settlements, chaos=CHAOS)
     first = _assert_each_posted_or_failed_clearly(chaotic)
+    # The chaos must have happened: each sandbox reports the faults it injected.
+    assert chaotic.faults_fired.get("workday", {}).get("commit_drop", 0) >= 1, chaotic.faults_fired
+    assert sum(chaotic.faults_fired.get("spapi", {}).values()) >= 1, chaotic.faults_fired
+    assert sum(chaotic.faults_fired.get("deltek", {}).values()) >= 1, chaotic.faults_fired
     clean = run_demo(home, settlements=settlements)
     second = _assert_each_posted_or_failed_clearly(clean)
     figures = _assert_clean_audit(home, clean, settlements)
@@ -102,6 +106,8 @@ def _chaos_then_clean(tmp_path: Path, settlements: int) -> dict[str, Any]:
         "kills": 0,
         "chaos_spec": CHAOS,
         "faults_requested": chaos_fault_count(CHAOS),
+        "faults_fired": chaotic.faults_fired,
+        "faults_fired_total": sum(sum(v.values()) for v in chaotic.faults_fired.values()),
         "transient_retries_logged": transient_retries(chaotic.stderr),
         "chaos_run": first,
         "clean_run": second,
