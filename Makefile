@@ -22,7 +22,7 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
