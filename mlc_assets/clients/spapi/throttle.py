@@ -28,6 +28,9 @@ from filelock import FileLock
 
 log = logging.getLogger(__name__)
 
+# Real seconds added to every wait for a token (see BucketRegistry.acquire).
+ARRIVAL_MARGIN = 0.1
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -194,8 +197,11 @@ class BucketRegistry:
                         self.waited_seconds += waited
                 return waited
             first = False
-            # Tiny floor so float rounding cannot spin; sleep outside the lock.
-            wait = max(wait, 0.001)
+            # Sleep outside the lock, a little past the computed refill: Amazon's bucket is
+            # refilled on its own clock, and a request that arrives a few milliseconds
+            # "early" after network jitter is a 429. The extra is a phase shift, not a slower
+            # rate (the bucket keeps the tokens that refill meanwhile).
+            wait = max(wait, 0.001) + ARRIVAL_MARGIN
             self._sleep(wait)
             waited += wait
 
