@@ -1,6 +1,7 @@
 """Posting stage: the journal in each configured ERP, exactly once, verified by read-back."""
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import dagster as dg
 import polars as pl
@@ -50,8 +51,9 @@ def _record(
     settlement_id: str,
     target: str,
     journal: Journal,
-    outcomes: list[tuple[PostingOutcome, str, str]],
+    outcomes: list[tuple[PostingOutcome, Decimal, Decimal]],
 ) -> pl.DataFrame:
+    journal_fingerprint = journal.fingerprint()
     rows = [
         {
             "settlement_id": settlement_id,
@@ -59,18 +61,15 @@ def _record(
             "reference": o.reference,
             "action": o.action,
             "remote_id": o.remote_id,
-            "debits": None,
-            "credits": None,
+            "debits": debits,
+            "credits": credits,
             "currency": journal.currency,
-            "journal_fingerprint": journal.fingerprint(),
+            "journal_fingerprint": journal_fingerprint,
             "payload_sha256": ",".join(o.payload_refs),
         }
-        for o, _, _ in outcomes
+        for o, debits, credits in outcomes
     ]
     frame = pl.DataFrame(rows, schema=POSTINGS_SCHEMA)
-    for i, (_, debits, credits) in enumerate(outcomes):
-        frame[i, "debits"] = debits
-        frame[i, "credits"] = credits
     # Keep other targets' rows: replace only this target's rows of the partition.
     others = warehouse.get().read_partition(POSTINGS_TABLE, settlement_id)
     if others.height:
@@ -81,7 +80,7 @@ def _record(
 
 
 def _checks(
-    target: str, outcomes: list[tuple[PostingOutcome, str, str]], expected: dict[str, str]
+    target: str, outcomes: list[tuple[PostingOutcome, Decimal, Decimal]], expected: dict[str, str]
 ) -> list[dg.AssetCheckResult]:
     refs = [o.reference for o, _, _ in outcomes]
     return [
@@ -115,7 +114,7 @@ def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
 
 
 def _metadata(
-    target: str, frame: pl.DataFrame, outcomes: list[tuple[PostingOutcome, str, str]]
+    target: str, frame: pl.DataFrame, outcomes: list[tuple[PostingOutcome, Decimal, Decimal]]
 ) -> dict[str, object]:
     actions = [o.action for o, _, _ in outcomes]
     return {
