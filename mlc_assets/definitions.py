@@ -1,4 +1,4 @@
-"""The Dagster code location: assets, checks, sensor and resources, wired from settings."""
+"""The Dagster code location: assets, checks, sensor, schedules, resources, wired from settings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.settings import settings_for
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.sensors import build_settlement_sensor
+from mlc_assets.sensors import build_fallback_schedule, build_settlement_sensor
 
 SETTLEMENT_JOB = "settlement_job"
 REFERENCE_JOB = "reference_data_job"
@@ -52,7 +52,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # than the steps. Pools still serialise DuckDB and ERP writers across runs.
         executor=dg.in_process_executor,
         jobs=[settlement_job, reference_job],
-        schedules=[reference_schedule],
+        schedules=[reference_schedule, build_fallback_schedule(settlement_job)],
         sensors=[build_settlement_sensor(settlement_job)],
         resources={
             "warehouse": WarehouseResource(

@@ -1,5 +1,6 @@
-"""The settlement sensor: newly released settlements become partitions and runs."""
+"""How new settlements become partitions and runs: the sensor, and its twice-weekly fallback."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -8,7 +9,55 @@ import dagster as dg
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.spapi import SpapiResource
-from mlc_assets.services.discovery import discover_settlements
+from mlc_assets.services.discovery import DiscoveryResult, discover_settlements
+
+FALLBACK_CRON = "0 6 * * 1,4"  # Monday and Thursday, 06:00 (instance time zone)
+
+
+@dataclass(frozen=True)
+class Landed:
+    """What one discovery pass found, and the landed settlements that are not partitions yet."""
+
+    found: DiscoveryResult
+    new_ids: list[str]
+
+    def summary(self) -> str:
+        return (
+            f"listed {self.found.listed} reports: {self.found.downloaded} downloaded, "
+            f"{self.found.already_known} already landed; {len(self.new_ids)} new settlements"
+        )
+
+
+def land_new_settlements(
+    instance: dg.DagsterInstance,
+    spapi: SpapiResource,
+    archive: ArchiveResource,
+    cursor: datetime | None,
+) -> Landed:
+    """List Amazon's reports, land each new one once, and name the settlements to add.
+
+    New means landed (in the report index) but not yet a partition, rather than "downloaded
+    by this pass": that also heals a pass that landed reports and died before its partitions
+    were added.
+    """
+    index = archive.report_index()
+    settings = spapi.settings()
+    with spapi.client() as client:
+        found = discover_settlements(
+            client.reports,
+            archive.archive(),
+            index,
+            report_type=settings.amazon.report_type,
+            marketplace_ids=spapi.marketplace_ids(),
+            cursor=cursor,
+        )
+    existing = set(instance.get_dynamic_partitions(settlement_partitions.name))
+    landed = list(dict.fromkeys(r.settlement_id for r in index.all()))
+    return Landed(found=found, new_ids=[sid for sid in landed if sid not in existing])
+
+
+def _run_request(settlement_id: str) -> dg.RunRequest:
+    return dg.RunRequest(partition_key=settlement_id, run_key=f"settlement-{settlement_id}")
 
 
 def build_settlement_sensor(job: Any) -> dg.SensorDefinition:
@@ -27,34 +76,65 @@ def build_settlement_sensor(job: Any) -> dg.SensorDefinition:
         context: dg.SensorEvaluationContext, spapi: SpapiResource, archive: ArchiveResource
     ) -> dg.SensorResult:
         cursor = datetime.fromisoformat(context.cursor) if context.cursor else None
-        index = archive.report_index()
-        settings = spapi.settings()
-        with spapi.client() as client:
-            found = discover_settlements(
-                client.reports,
-                archive.archive(),
-                index,
-                report_type=settings.amazon.report_type,
-                marketplace_ids=spapi.marketplace_ids(),
-                cursor=cursor,
-            )
-        # Every landed settlement that is not yet a partition: also heals a tick that
-        # landed reports and then died before its result was stored.
-        existing = set(context.instance.get_dynamic_partitions(settlement_partitions.name))
-        landed = list(dict.fromkeys(r.settlement_id for r in index.all()))
-        new_ids = [sid for sid in landed if sid not in existing]
-        context.log.info(
-            f"listed {found.listed} reports: {found.downloaded} downloaded, "
-            f"{found.already_known} already landed; {len(new_ids)} new settlements"
-        )
+        landed = land_new_settlements(context.instance, spapi, archive, cursor)
+        context.log.info(landed.summary())
+        newest = landed.found.newest_created
         return dg.SensorResult(
-            run_requests=[
-                dg.RunRequest(partition_key=sid, run_key=f"settlement-{sid}") for sid in new_ids
-            ],
+            run_requests=[_run_request(sid) for sid in landed.new_ids],
             dynamic_partitions_requests=(
-                [settlement_partitions.build_add_request(new_ids)] if new_ids else []
+                [settlement_partitions.build_add_request(landed.new_ids)]
+                if landed.new_ids
+                else []
             ),
-            cursor=found.newest_created.isoformat() if found.newest_created else context.cursor,
+            cursor=newest.isoformat() if newest else context.cursor,
         )
 
     return settlement_sensor
+
+
+def build_fallback_schedule(job: Any) -> dg.ScheduleDefinition:
+    """A schedule that does the sensor's work twice a week, and runs what was never run.
+
+    The sensor is the normal path. This catches what it cannot: a sensor an operator paused
+    and forgot, a daemon that was down over a settlement, a tick that added partitions but
+    lost its run requests. It lists without a cursor (Amazon's whole 90-day window: a page
+    or two), so it never depends on the sensor's state. Runs are requested only for
+    settlements no run of the job ever targeted; failed runs are left to the operator, since
+    a settlement that does not tie out fails the same way every time. Should it race the
+    sensor onto the same new settlement, the second run finds the partition landed and every
+    document already posted: posting is exactly-once per settlement, not per run.
+    """
+
+    @dg.schedule(
+        name="settlement_fallback_schedule",
+        job=job,
+        cron_schedule=FALLBACK_CRON,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Fallback to settlement_sensor, Mondays and Thursdays 06:00: lists every report "
+            "in Amazon's 90-day window, lands any the sensor missed, adds their partitions and "
+            "runs each settlement that no run has targeted yet."
+        ),
+    )
+    def settlement_fallback_schedule(
+        context: dg.ScheduleEvaluationContext, spapi: SpapiResource, archive: ArchiveResource
+    ) -> list[dg.RunRequest] | dg.SkipReason:
+        landed = land_new_settlements(context.instance, spapi, archive, cursor=None)
+        if landed.new_ids:
+            # A schedule cannot return partition requests as a sensor does; the instance
+            # call is the same operation, made before the runs that need the partitions.
+            context.instance.add_dynamic_partitions(settlement_partitions.name, landed.new_ids)
+        partitions = context.instance.get_dynamic_partitions(settlement_partitions.name)
+        targeted = {
+            p.partition
+            for p in context.instance.get_run_partition_data(
+                dg.RunsFilter(job_name=job.name)
+            )
+        }
+        never_run = [sid for sid in partitions if sid not in targeted]
+        context.log.info(f"{landed.summary()}; {len(never_run)} settlements never run")
+        if not never_run:
+            return dg.SkipReason(f"{landed.summary()}; every settlement has run")
+        return [_run_request(sid) for sid in never_run]
+
+    return settlement_fallback_schedule

@@ -3,8 +3,6 @@ targets post, and one settlement runs end to end through sensor and job against 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +11,6 @@ import pytest
 from mlc_assets.config import Settings
 from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
 from mlc_assets.partitions import settlement_partitions
-from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
 from mlc_assets.resources.warehouse import Warehouse
 from mlc_assets.sandbox.stack import SandboxStack
 
@@ -102,30 +99,6 @@ def test_only_configured_targets_post(tmp_path: Path, targets: list[str]) -> Non
         for k in defs.resolve_job_def(SETTLEMENT_JOB).asset_layer.executable_asset_keys
     }
     assert job_assets == LANDING_ASSETS | {f"{t}_posting" for t in targets}
-
-
-@pytest.fixture
-def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxStack]:
-    """A sandbox stack serving this data home, published where the resources look for it."""
-    for name in list(os.environ):
-        if name.startswith("MLC_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("MLC_DATA_HOME", str(tmp_path))
-    monkeypatch.setenv("MLC_SANDBOX", "on")
-    monkeypatch.setenv("MLC_SANDBOX_SPEED", str(SPEED))
-    monkeypatch.setenv("MLC_SANDBOX_SETTLEMENTS", "1")
-    with SandboxStack(seed=7, settlements=1, speed=SPEED, data_home=tmp_path) as stack:
-        write_state(
-            tmp_path,
-            SandboxState(
-                pid=os.getpid(),
-                endpoints=stack.endpoints,
-                credentials=stack.credentials,
-                data_home=str(tmp_path),
-                speed=SPEED,
-            ),
-        )
-        yield stack
 
 
 def _submitted(warehouse: Warehouse) -> int:

@@ -1,0 +1,38 @@
+"""Fixtures shared across test folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
+from mlc_assets.sandbox.stack import SandboxStack
+
+SPEED = 200.0
+
+
+@pytest.fixture
+def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxStack]:
+    """A sandbox stack serving this data home, published where the resources look for it."""
+    for name in list(os.environ):
+        if name.startswith("MLC_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MLC_DATA_HOME", str(tmp_path))
+    monkeypatch.setenv("MLC_SANDBOX", "on")
+    monkeypatch.setenv("MLC_SANDBOX_SPEED", str(SPEED))
+    monkeypatch.setenv("MLC_SANDBOX_SETTLEMENTS", "1")
+    with SandboxStack(seed=7, settlements=1, speed=SPEED, data_home=tmp_path) as stack:
+        write_state(
+            tmp_path,
+            SandboxState(
+                pid=os.getpid(),
+                endpoints=stack.endpoints,
+                credentials=stack.credentials,
+                data_home=str(tmp_path),
+                speed=SPEED,
+            ),
+        )
+        yield stack
