@@ -12,6 +12,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.settings import settings_for
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.secrets.process_redaction import redact_this_process
 from mlc_assets.sensors import build_fallback_schedule, build_settlement_sensor
 
 SETTLEMENT_JOB = "settlement_job"
@@ -69,4 +70,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     )
 
 
-defs = build_definitions(settings_for(Settings().data_home))
+_settings = settings_for(Settings().data_home)
+# Before anything logs: every process that loads the code location redacts its log records.
+redact_this_process(_settings)
+defs = build_definitions(_settings)

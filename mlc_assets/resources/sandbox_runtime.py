@@ -22,6 +22,8 @@ import httpx
 from filelock import FileLock
 from pydantic import BaseModel
 
+from mlc_assets.secrets.process_redaction import learn_secrets
+
 STATE_FILE = "sandbox.json"
 
 
@@ -31,6 +33,14 @@ class SandboxState(BaseModel):
     credentials: dict[str, Any]
     data_home: str | None = None
     speed: float = 1.0
+
+    def secrets(self) -> list[str]:
+        """The demo credentials that are secrets on the real systems, for the redactor."""
+        c = self.credentials
+        found = [c.get("lwa_client_secret"), c.get("refresh_token")]
+        found += [c.get("workday", {}).get("password")]
+        found += [c.get("deltek", {}).get(k) for k in ("password", "client_secret")]
+        return [v for v in found if isinstance(v, str) and v]
 
 
 def state_path(data_home: Path | str) -> Path:
@@ -76,6 +86,17 @@ def ensure_sandbox(
     timeout: float = 60.0,
 ) -> SandboxState:
     """Return the live sandbox of this data home, starting one if none answers."""
+    state = _ensure_sandbox(
+        data_home, seed=seed, settlements=settlements, speed=speed, timeout=timeout
+    )
+    # Demo secrets are still secrets to the leak scan: keep them out of this process's logs.
+    learn_secrets(*state.secrets())
+    return state
+
+
+def _ensure_sandbox(
+    data_home: Path | str, *, seed: int, settlements: int, speed: float, timeout: float
+) -> SandboxState:
     state = read_state(data_home)
     if state is not None and is_alive(state):
         return state

@@ -154,11 +154,14 @@ class Redactor:
     def add(self, *values: str | SecretStr | None) -> None:
         """Learn more secrets (e.g. an access token minted at run time)."""
         with self._lock:
+            known = len(self._values)
             for value in values:
                 if isinstance(value, SecretStr):
                     value = value.get_secret_value()
                 if value and len(value) >= self._min_length:
                     self._values |= {v for v in _variants(value) if v}
+            if len(self._values) == known:
+                return  # nothing new: resources call this on every run, keep it cheap
             # Longest first, so a secret containing another one is replaced whole.
             ordered = sorted(self._values, key=len, reverse=True)
             if ordered:
