@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     sandbox_speed: float = 200.0
     sandbox_seed: int = 7
     sandbox_settlements: int = 6
+    sandbox_settlement_days: int = 14
 
     amazon: AmazonSettings = Field(default_factory=AmazonSettings)
     workday: WorkdaySettings = Field(default_factory=WorkdaySettings)

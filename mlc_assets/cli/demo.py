@@ -26,6 +26,7 @@ def _run(
     *,
     seed: int,
     settlements: int,
+    settlement_days: int,
     speed: float,
     chaos: str | None,
     console: Console,
@@ -36,6 +37,7 @@ def _run(
     os.environ["MLC_SANDBOX"] = "on"
     os.environ["MLC_SANDBOX_SEED"] = str(seed)
     os.environ["MLC_SANDBOX_SETTLEMENTS"] = str(settlements)
+    os.environ["MLC_SANDBOX_SETTLEMENT_DAYS"] = str(settlement_days)
     os.environ["MLC_SANDBOX_SPEED"] = str(speed)
 
     import dagster as dg
@@ -52,6 +54,7 @@ def _run(
     with SandboxStack(
         seed=seed,
         settlements=settlements,
+        settlement_days=settlement_days,
         speed=speed,
         faults=chaos,
         data_home=data_home,
@@ -154,6 +157,10 @@ def demo(
     data_home: Annotated[Path, typer.Option(help="Where the demo keeps its state.")] = Path(".mlc"),
     seed: Annotated[int, typer.Option(help="Simulated seller's seed.")] = 7,
     settlements: Annotated[int, typer.Option(help="Settlements per marketplace.")] = 6,
+    settlement_days: Annotated[
+        int,
+        typer.Option(help="Settlement period length; shorter fits more in Amazon's 90 days."),
+    ] = 14,
     speed: Annotated[float, typer.Option(help="Sandbox clock acceleration.")] = 200.0,
     chaos: Annotated[
         str | None,
@@ -166,6 +173,7 @@ def demo(
         data_home.resolve(),
         seed=seed,
         settlements=settlements,
+        settlement_days=settlement_days,
         speed=speed,
         chaos=chaos,
         console=console,

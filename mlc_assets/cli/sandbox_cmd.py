@@ -32,6 +32,7 @@ def serve(
     ] = None,
     port: Annotated[int, typer.Option(help="SP-API port (LWA uses port+1); 0 = any.")] = 0,
     lines_scale: Annotated[int, typer.Option(help="Multiply orders per settlement.")] = 1,
+    settlement_days: Annotated[int, typer.Option(help="Length of a settlement period.")] = 14,
     data_home: Annotated[
         Path | None, typer.Option(help="Write <data home>/state/sandbox.json for resources.")
     ] = None,
@@ -45,6 +46,7 @@ def serve(
         speed=speed,
         faults=faults,
         lines_scale=lines_scale,
+        settlement_days=settlement_days,
         spapi_port=port,
         lwa_port=port + 1 if port else 0,
         data_home=data_home,

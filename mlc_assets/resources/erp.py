@@ -14,24 +14,15 @@ from mlc_assets.clients.deltek.client import DeltekClient
 from mlc_assets.clients.workday.client import WorkdayClient
 from mlc_assets.clients.workday.models import WorkdayClientConfig
 from mlc_assets.config import Settings
-from mlc_assets.resources.sandbox_runtime import ensure_sandbox
+from mlc_assets.resources.sandbox_runtime import sandbox_for
 from mlc_assets.resources.settings import settings_for
 from mlc_assets.secrets.redact import Redactor
 from mlc_assets.services.exchange_log import ExchangeRecorder
 
 
-def _sandbox(settings: Settings):
-    return ensure_sandbox(
-        settings.data_home,
-        seed=settings.sandbox_seed,
-        settlements=settings.sandbox_settlements,
-        speed=settings.sandbox_speed,
-    )
-
-
 def workday_client_for(settings: Settings) -> WorkdayClient:
     if settings.use_sandbox and not settings.workday.configured:
-        sandbox = _sandbox(settings)
+        sandbox = sandbox_for(settings)
         creds = sandbox.credentials["workday"]
         config = WorkdayClientConfig(
             base_url=sandbox.endpoints["workday"],
@@ -53,7 +44,7 @@ def deltek_client_for(settings: Settings, recorder: ExchangeRecorder) -> DeltekC
     )
     policy = settings.deltek.closed_period_policy
     if settings.use_sandbox and not settings.deltek.configured:
-        sandbox = _sandbox(settings)
+        sandbox = sandbox_for(settings)
         c = sandbox.credentials["deltek"]
         creds = DeltekCredentials(
             username=c["username"],

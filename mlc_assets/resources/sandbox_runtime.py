@@ -22,6 +22,7 @@ import httpx
 from filelock import FileLock
 from pydantic import BaseModel
 
+from mlc_assets.config import Settings
 from mlc_assets.secrets.process_redaction import learn_secrets
 
 STATE_FILE = "sandbox.json"
@@ -83,11 +84,17 @@ def ensure_sandbox(
     seed: int = 7,
     settlements: int = 6,
     speed: float = 1.0,
+    settlement_days: int = 14,
     timeout: float = 60.0,
 ) -> SandboxState:
     """Return the live sandbox of this data home, starting one if none answers."""
     state = _ensure_sandbox(
-        data_home, seed=seed, settlements=settlements, speed=speed, timeout=timeout
+        data_home,
+        seed=seed,
+        settlements=settlements,
+        speed=speed,
+        settlement_days=settlement_days,
+        timeout=timeout,
     )
     # Demo secrets are still secrets to the leak scan: keep them out of this process's logs.
     learn_secrets(*state.secrets())
@@ -95,7 +102,13 @@ def ensure_sandbox(
 
 
 def _ensure_sandbox(
-    data_home: Path | str, *, seed: int, settlements: int, speed: float, timeout: float
+    data_home: Path | str,
+    *,
+    seed: int,
+    settlements: int,
+    speed: float,
+    settlement_days: int,
+    timeout: float,
 ) -> SandboxState:
     state = read_state(data_home)
     if state is not None and is_alive(state):
@@ -122,6 +135,8 @@ def _ensure_sandbox(
             str(settlements),
             "--speed",
             str(speed),
+            "--settlement-days",
+            str(settlement_days),
         ]
         with open(log_dir / "sandbox.log", "ab") as log:
             subprocess.Popen(
@@ -139,6 +154,17 @@ def _ensure_sandbox(
             time.sleep(0.2)
     raise RuntimeError(
         f"the sandbox did not start within {timeout:.0f}s; see {log_dir / 'sandbox.log'}"
+    )
+
+
+def sandbox_for(settings: Settings) -> SandboxState:
+    """The sandbox these settings describe (seed, size, speed), started if need be."""
+    return ensure_sandbox(
+        settings.data_home,
+        seed=settings.sandbox_seed,
+        settlements=settings.sandbox_settlements,
+        speed=settings.sandbox_speed,
+        settlement_days=settings.sandbox_settlement_days,
     )
 
 

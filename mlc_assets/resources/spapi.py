@@ -11,7 +11,7 @@ from pydantic import Field
 
 from mlc_assets.clients.spapi.client import SpapiClient
 from mlc_assets.config import Settings
-from mlc_assets.resources.sandbox_runtime import ensure_sandbox
+from mlc_assets.resources.sandbox_runtime import sandbox_for
 from mlc_assets.resources.settings import settings_for
 
 
@@ -20,12 +20,7 @@ def spapi_client_for(settings: Settings) -> SpapiClient:
     state_dir = Path(settings.data_home) / "state" / "buckets"
     amazon = settings.amazon
     if settings.use_sandbox:
-        sandbox = ensure_sandbox(
-            settings.data_home,
-            seed=settings.sandbox_seed,
-            settlements=settings.sandbox_settlements,
-            speed=settings.sandbox_speed,
-        )
+        sandbox = sandbox_for(settings)
         creds = sandbox.credentials
         return SpapiClient(
             client_id=creds["lwa_client_id"],
@@ -73,6 +68,6 @@ class SpapiResource(dg.ConfigurableResource):
     def marketplace_ids(self) -> list[str] | None:
         settings = self.settings()
         if settings.use_sandbox:
-            ids = ensure_sandbox(settings.data_home).credentials.get("marketplace_ids")
+            ids = sandbox_for(settings).credentials.get("marketplace_ids")
             return list(ids) if ids else None
         return settings.amazon.marketplace_ids

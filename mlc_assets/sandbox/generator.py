@@ -371,10 +371,10 @@ def _products(rng: random.Random, currency: str) -> list[_Product]:
     return out
 
 
-def _default_start(now: datetime, settlements: int, offset_days: int) -> datetime:
+def _default_start(now: datetime, settlements: int, offset_days: int, days: int) -> datetime:
     today = datetime.combine(now.astimezone(UTC).date(), time(0), tzinfo=UTC)
     last_end = today - timedelta(days=3 + offset_days)
-    return last_end - timedelta(days=SETTLEMENT_DAYS * settlements)
+    return last_end - timedelta(days=days * settlements)
 
 
 def generate_seller(
@@ -385,17 +385,24 @@ def generate_seller(
     lines_scale: int = 1,
     now: datetime | None = None,
     marketplaces: Sequence[str] = DEFAULT_MARKETPLACES,
+    settlement_days: int = SETTLEMENT_DAYS,
 ) -> SimulatedSeller:
     """Build a seller with ``settlements`` consecutive settlements per marketplace.
 
     With ``settlements >= 6`` (and US+DE present) there is always an exactly-zero settlement
     (US, whole balance held as reserve), a negative one (DE, advertising exceeds sales) and
     one settlement listed under two marketplaces (DE, also listed under UK or US).
+
+    ``settlement_days`` is the period length: 14 is Amazon's standard cycle; a seller who
+    requests disbursements more often closes shorter periods, which is how many settlements
+    fit in Amazon's 90-day report retention.
     """
     if settlements < 1:
         raise ValueError("settlements must be >= 1")
     if lines_scale < 1:
         raise ValueError("lines_scale must be >= 1")
+    if not 1 <= settlement_days <= 31:
+        raise ValueError("settlement_days must be between 1 and 31")
     now = now or datetime.now(UTC)
     master = random.Random(f"mlc-seller:{seed}")
     seller_id = "A" + "".join(
@@ -412,7 +419,7 @@ def generate_seller(
         if start is not None:
             first = datetime.combine(start, time(0), tzinfo=UTC)
         else:
-            first = _default_start(now, settlements, offset_days=mp_index % 3)
+            first = _default_start(now, settlements, mp_index % 3, settlement_days)
         first += timedelta(seconds=rng.randint(3600, 20 * 3600))  # real periods start mid-day
         held = _q(_money(rng, "50", "400"))  # reserve carried in from before the window
         recent_orders: list[LedgerEvent] = []
@@ -421,8 +428,8 @@ def generate_seller(
             while settlement_id in used_ids:
                 settlement_id = _digits(rng, 11)
             used_ids.add(settlement_id)
-            s_start = first + timedelta(days=SETTLEMENT_DAYS * index)
-            s_end = s_start + timedelta(days=SETTLEMENT_DAYS)
+            s_start = first + timedelta(days=settlement_days * index)
+            s_end = s_start + timedelta(days=settlement_days)
             b = _SettlementBuilder(rng, mp, settlement_id, s_start, s_end)
             make_zero = country == "US" and settlements >= 6 and index == 3
             make_negative = country == "DE" and settlements >= 6 and index == 4

@@ -17,7 +17,7 @@ from typing import Any
 from mlc_assets.sandbox import erp_plugins
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.finances_routes import finance_routes
-from mlc_assets.sandbox.generator import generate_seller
+from mlc_assets.sandbox.generator import SETTLEMENT_DAYS, generate_seller
 from mlc_assets.sandbox.ledger import SimulatedSeller
 from mlc_assets.sandbox.lwa_app import DEFAULT_TOKEN_TTL, LwaCredentials, TokenStore, build_lwa_app
 from mlc_assets.sandbox.ratelimit import RateLimiter, SandboxCounters
@@ -60,6 +60,7 @@ class SandboxStack:
         route_factories: Sequence[RouteFactory] | None = None,
         data_home: Path | str | None = None,
         plugins: Sequence[Callable[[SandboxStack], None]] | None = None,
+        settlement_days: int = SETTLEMENT_DAYS,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be > 0")
@@ -67,7 +68,9 @@ class SandboxStack:
         # Where stateful sandboxes (ERP stand-ins) keep what was posted across restarts.
         self.data_home = Path(data_home) if data_home is not None else None
         self.speed = speed
-        self.seller = seller or generate_seller(seed, settlements, lines_scale=lines_scale, now=now)
+        self.seller = seller or generate_seller(
+            seed, settlements, lines_scale=lines_scale, now=now, settlement_days=settlement_days
+        )
         self.faults = (
             faults if isinstance(faults, FaultPlan) else FaultPlan.parse(faults, seed=seed)
         )

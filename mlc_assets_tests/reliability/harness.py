@@ -60,7 +60,13 @@ class DemoRun:
 
 
 def demo_command(
-    data_home: Path, *, settlements: int, seed: int, chaos: str | None, speed: float
+    data_home: Path,
+    *,
+    settlements: int,
+    seed: int,
+    chaos: str | None,
+    speed: float,
+    settlement_days: int = 14,
 ) -> list[str]:
     cmd = [
         sys.executable,
@@ -76,6 +82,8 @@ def demo_command(
         str(seed),
         "--speed",
         str(speed),
+        "--settlement-days",
+        str(settlement_days),
     ]
     if chaos:
         cmd += ["--chaos", chaos]
@@ -98,9 +106,17 @@ def run_demo(
     speed: float = 400.0,
     timeout: float = 900.0,
     kill_after: float | None = None,
+    settlement_days: int = 14,
 ) -> DemoRun:
     """Run ``mlc demo --json`` to completion, or SIGKILL it ``kill_after`` seconds in."""
-    cmd = demo_command(data_home, settlements=settlements, seed=seed, chaos=chaos, speed=speed)
+    cmd = demo_command(
+        data_home,
+        settlements=settlements,
+        seed=seed,
+        chaos=chaos,
+        speed=speed,
+        settlement_days=settlement_days,
+    )
     out_file = data_home.parent / f"{data_home.name}.stdout"
     err_file = data_home.parent / f"{data_home.name}.stderr"
     started = time.monotonic()

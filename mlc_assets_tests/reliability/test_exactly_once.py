@@ -8,6 +8,9 @@ nothing posted under any other reference. Figures go to ``test-artifacts/exactly
 
 The default size (2 settlements per marketplace = 6) keeps the suite short; the ``slow``
 variants (``pytest -m slow``) run 17 per marketplace = 51 settlements with several kills.
+Amazon lists only the last 90 days of reports, so the full-size seller closes a settlement
+every 5 days (a seller requesting frequent disbursements) rather than every 14: 17 periods
+of 14 days would reach back 238 days and most would never be listed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from mlc_assets_tests.reliability.harness import (
     transient_retries,
     write_figures,
 )
+
+FULL_SIZE_DAYS = 5  # 17 periods of 5 days fit in the 90-day listing window
 
 CHAOS = (
     "429:0.1,500:1,reset:2,dup_listing:1,expire_token:1,"
@@ -83,15 +88,15 @@ def _assert_clean_audit(data_home: Path, final: DemoRun, settlements: int) -> di
     return figures
 
 
-def _chaos_then_clean(tmp_path: Path, settlements: int) -> dict[str, Any]:
+def _chaos_then_clean(tmp_path: Path, settlements: int, days: int = 14) -> dict[str, Any]:
     home = tmp_path / "home"
-    chaotic = run_demo(home, settlements=settlements, chaos=CHAOS)
+    chaotic = run_demo(home, settlements=settlements, chaos=CHAOS, settlement_days=days)
     first = _assert_each_posted_or_failed_clearly(chaotic)
     # The chaos must have happened: each sandbox reports the faults it injected.
     assert chaotic.faults_fired.get("workday", {}).get("commit_drop", 0) >= 1, chaotic.faults_fired
     assert sum(chaotic.faults_fired.get("spapi", {}).values()) >= 1, chaotic.faults_fired
     assert sum(chaotic.faults_fired.get("deltek", {}).values()) >= 1, chaotic.faults_fired
-    clean = run_demo(home, settlements=settlements)
+    clean = run_demo(home, settlements=settlements, settlement_days=days)
     second = _assert_each_posted_or_failed_clearly(clean)
     figures = _assert_clean_audit(home, clean, settlements)
     # The rerun adopts or confirms what the chaotic run posted; it never submits it again.
@@ -118,7 +123,12 @@ def _chaos_then_clean(tmp_path: Path, settlements: int) -> dict[str, Any]:
 
 
 def _kill_then_finish(
-    tmp_path: Path, settlements: int, kills: int, seed: int, window: tuple[float, float]
+    tmp_path: Path,
+    settlements: int,
+    kills: int,
+    seed: int,
+    window: tuple[float, float],
+    days: int = 14,
 ) -> dict[str, Any]:
     home = tmp_path / "home"
     rng = random.Random(seed)
@@ -127,11 +137,11 @@ def _kill_then_finish(
     for _ in range(kills):
         at = round(rng.uniform(*window), 1)
         kill_points.append(at)
-        run = run_demo(home, settlements=settlements, kill_after=at)
+        run = run_demo(home, settlements=settlements, kill_after=at, settlement_days=days)
         killed += int(run.killed)
     # A kill that came after the run had finished would prove nothing: at least one must land.
     assert killed >= 1, f"no run was still going at {kill_points} s"
-    final = run_demo(home, settlements=settlements)
+    final = run_demo(home, settlements=settlements, settlement_days=days)
     figures = _assert_clean_audit(home, final, settlements)
     return {
         "settlements": len(final.rows),
@@ -161,7 +171,7 @@ def test_sigkill_mid_run_then_rerun_loses_and_duplicates_nothing(tmp_path: Path)
 @pytest.mark.timeout(3600)
 @pytest.mark.parametrize("settlements", [17])
 def test_chaos_full_size(tmp_path: Path, settlements: int) -> None:
-    figures = _chaos_then_clean(tmp_path, settlements=settlements)
+    figures = _chaos_then_clean(tmp_path, settlements=settlements, days=FULL_SIZE_DAYS)
     assert figures["settlements"] >= 50
     write_figures("chaos_full", figures)
 
@@ -171,7 +181,12 @@ def test_chaos_full_size(tmp_path: Path, settlements: int) -> None:
 @pytest.mark.parametrize(("settlements", "kills"), [(17, 4)])
 def test_sigkill_full_size(tmp_path: Path, settlements: int, kills: int) -> None:
     figures = _kill_then_finish(
-        tmp_path, settlements=settlements, kills=kills, seed=23, window=(15.0, 240.0)
+        tmp_path,
+        settlements=settlements,
+        kills=kills,
+        seed=23,
+        window=(15.0, 240.0),
+        days=FULL_SIZE_DAYS,
     )
     assert figures["settlements"] >= 50
     write_figures("sigkill_full", figures)

@@ -219,3 +219,14 @@ def test_v1_rendering_sums_and_drops_promotion_columns(seller) -> None:
     )
     header = render_v1(s).split(b"\n")[0].split(b"\t")
     assert len(header) == 33
+
+
+def test_short_periods_fit_fifty_settlements_in_amazons_90_day_window() -> None:
+    now = datetime(2026, 11, 25, 12, tzinfo=UTC)
+    seller = generate_seller(7, 17, now=now, settlement_days=5)
+    assert len(seller.settlements) == 51
+    for s in seller.settlements:
+        assert s.end - s.start == timedelta(days=5)
+        assert now - timedelta(days=90) < s.report_created <= now
+    with pytest.raises(ValueError, match="settlement_days"):
+        generate_seller(7, 2, now=now, settlement_days=0)
