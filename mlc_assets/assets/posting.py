@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import dagster as dg
 import polars as pl
@@ -35,6 +36,8 @@ POSTINGS_SCHEMA: dict[str, pl.DataType] = {
     "payload_sha256": pl.Utf8(),
 }
 
+Outcomes = list[tuple[PostingOutcome, Decimal, Decimal]]  # outcome, debits, credits
+
 
 def _journal(warehouse: WarehouseResource, settlement_id: str) -> Journal:
     journal = load_journal(warehouse, settlement_id)
@@ -51,7 +54,7 @@ def _record(
     settlement_id: str,
     target: str,
     journal: Journal,
-    outcomes: list[tuple[PostingOutcome, Decimal, Decimal]],
+    outcomes: Outcomes,
 ) -> pl.DataFrame:
     journal_fingerprint = journal.fingerprint()
     rows = [
@@ -79,9 +82,7 @@ def _record(
     return frame
 
 
-def _checks(
-    target: str, outcomes: list[tuple[PostingOutcome, Decimal, Decimal]], expected: dict[str, str]
-) -> list[dg.AssetCheckResult]:
+def _checks(target: str, outcomes: Outcomes, expected: dict[str, Any]) -> list[dg.AssetCheckResult]:
     refs = [o.reference for o, _, _ in outcomes]
     return [
         dg.AssetCheckResult(
@@ -96,6 +97,40 @@ def _checks(
             metadata={"references": ", ".join(refs)},
         ),
     ]
+
+
+def _refuse_if_missing(erp: str, problems: list[str], nothing_was: str) -> None:
+    """Reference data the mapping needs is absent: stop before the first call, no retry."""
+    if problems:
+        raise dg.Failure(
+            f"{erp} does not have what the mapping posts to (nothing was {nothing_was}):\n"
+            + "\n".join(problems),
+            allow_retries=False,
+        )
+
+
+def _post_each(
+    context: dg.AssetExecutionContext,
+    poster: ExactlyOncePoster,
+    documents: dict[str, Any],
+    totals: Callable[[Any], tuple[Decimal, Decimal]],
+) -> Outcomes:
+    """Each document through the exactly-once poster, in reference order as planned."""
+    outcomes: Outcomes = []
+    for reference, doc in documents.items():
+        outcome = poster.post(
+            context.partition_key, reference, doc, fingerprint(doc.model_dump(mode="json"))
+        )
+        outcomes.append((outcome, *totals(doc)))
+        context.log.info(f"{reference}: {outcome.action} as {outcome.remote_id}")
+    return outcomes
+
+
+def _workday_totals(doc: Any) -> tuple[Decimal, Decimal]:
+    """A journal has both sides; a supplier invoice has one total, debited and credited."""
+    if hasattr(doc, "total_debits"):
+        return doc.total_debits, doc.total_credits
+    return doc.total, doc.total
 
 
 def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
@@ -113,9 +148,7 @@ def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _metadata(
-    target: str, frame: pl.DataFrame, outcomes: list[tuple[PostingOutcome, Decimal, Decimal]]
-) -> dict[str, object]:
+def _metadata(target: str, frame: pl.DataFrame, outcomes: Outcomes) -> dict[str, object]:
     actions = [o.action for o, _, _ in outcomes]
     return {
         "documents": ", ".join(o.remote_id for o, _, _ in outcomes),
@@ -158,34 +191,20 @@ def workday_posting(
     company = settings.company_by_currency.get(journal.currency, settings.company)
     gl = mapping.load()
     payable = gl.account("payable", marketplace=journal.marketplace, currency=journal.currency)
-    docs = plan_documents(
-        journal, mode=settings.posting_mode, company=company, payable=payable.workday
+    docs = dict(
+        plan_documents(
+            journal, mode=settings.posting_mode, company=company, payable=payable.workday
+        )
     )
-    outcomes = []
     with workday.client() as client:
         supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
-        problems = workday_problems(
-            gl,
-            read_workday_reference(client, supplier=supplier),
-            companies=[company],
-            supplier=supplier,
-        )
-        if problems:
-            raise dg.Failure(
-                "Workday does not have what the mapping posts to (nothing was posted):\n"
-                + "\n".join(problems),
-                allow_retries=False,
-            )
+        reference = read_workday_reference(client, supplier=supplier)
+        problems = workday_problems(gl, reference, companies=[company], supplier=supplier)
+        _refuse_if_missing("Workday", problems, nothing_was="posted")
         poster = ExactlyOncePoster(
             WorkdayAdapter(client), warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
-        for reference, doc in docs:
-            fp = fingerprint(doc.model_dump(mode="json"))
-            outcome = poster.post(settlement_id, reference, doc, fp)
-            total = getattr(doc, "total_debits", None) or getattr(doc, "total", None)
-            credits = getattr(doc, "total_credits", total)
-            outcomes.append((outcome, total, credits))
-            context.log.info(f"{reference}: {outcome.action} as {outcome.remote_id}")
+        outcomes = _post_each(context, poster, docs, _workday_totals)
     frame = _record(warehouse, settlement_id, "workday", journal, outcomes)
     return dg.MaterializeResult(
         metadata={
@@ -193,7 +212,7 @@ def workday_posting(
             "mode": settings.posting_mode,
             **_metadata("workday", frame, outcomes),
         },
-        check_results=_checks("workday", outcomes, {r: r for r, _ in docs}),
+        check_results=_checks("workday", outcomes, docs),
     )
 
 
@@ -223,24 +242,14 @@ def deltek_posting(
     settlement_id = context.partition_key
     journal = _journal(warehouse, settlement_id)
     batches = {entry.reference: entry_batch(journal, entry) for entry in journal.entries}
-    outcomes = []
     with deltek.client() as (client, recorder):
         problems = deltek_problems(mapping.load(), read_deltek_reference(client))
-        if problems:
-            raise dg.Failure(
-                "Deltek does not have what the mapping posts to (nothing was written):\n"
-                + "\n".join(problems),
-                allow_retries=False,
-            )
+        _refuse_if_missing("Deltek", problems, nothing_was="written")
         adapter = DeltekAdapter(client, recorder, batches)
         poster = ExactlyOncePoster(
             adapter, warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
-        for reference, batch in batches.items():
-            fp = fingerprint(batch.model_dump(mode="json"))
-            outcome = poster.post(settlement_id, reference, batch, fp)
-            outcomes.append((outcome, batch.total_debits, batch.total_credits))
-            context.log.info(f"{reference}: {outcome.action} as {outcome.remote_id}")
+        outcomes = _post_each(context, poster, batches, lambda b: (b.total_debits, b.total_credits))
     frame = _record(warehouse, settlement_id, "deltek", journal, outcomes)
     periods = sorted({str(o.remote.period) for o, _, _ in outcomes})
     return dg.MaterializeResult(
