@@ -148,9 +148,13 @@ def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
     ]
 
 
-def _metadata(target: str, frame: pl.DataFrame, outcomes: Outcomes) -> dict[str, object]:
+def _metadata(
+    target: str, journal: Journal, frame: pl.DataFrame, outcomes: Outcomes
+) -> dict[str, object]:
     actions = [o.action for o, _, _ in outcomes]
     return {
+        "deposit": f"{money_str(journal.deposit)} {journal.currency}",
+        "marketplace": journal.marketplace or "",
         "documents": ", ".join(o.remote_id for o, _, _ in outcomes),
         "submitted": actions.count("submitted"),
         "adopted": actions.count("adopted"),
@@ -210,7 +214,7 @@ def workday_posting(
         metadata={
             "company": company,
             "mode": settings.posting_mode,
-            **_metadata("workday", frame, outcomes),
+            **_metadata("workday", journal, frame, outcomes),
         },
         check_results=_checks("workday", outcomes, docs),
     )
@@ -257,8 +261,7 @@ def deltek_posting(
             "batches": ", ".join(b.batch for b in batches.values()),
             "periods": ", ".join(periods),
             "posting_sequence": ", ".join(str(o.remote.posting_sequence) for o, _, _ in outcomes),
-            "deposit": f"{money_str(journal.deposit)} {journal.currency}",
-            **_metadata("deltek", frame, outcomes),
+            **_metadata("deltek", journal, frame, outcomes),
         },
         check_results=_checks("deltek", outcomes, batches),
     )
