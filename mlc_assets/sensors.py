@@ -9,7 +9,7 @@ import dagster as dg
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.spapi import SpapiResource
-from mlc_assets.services.discovery import DiscoveryResult, discover_settlements
+from mlc_assets.services.discovery import DiscoveryResult
 
 FALLBACK_CRON = "0 6 * * 1,4"  # Monday and Thursday, 06:00 (instance time zone)
 
@@ -41,16 +41,7 @@ def land_new_settlements(
     were added.
     """
     index = archive.report_index()
-    settings = spapi.settings()
-    with spapi.client() as client:
-        found = discover_settlements(
-            client.reports,
-            archive.archive(),
-            index,
-            report_type=settings.amazon.report_type,
-            marketplace_ids=spapi.marketplace_ids(),
-            cursor=cursor,
-        )
+    found = spapi.land_reports(archive.archive(), index, cursor)
     existing = set(instance.get_dynamic_partitions(settlement_partitions.name))
     landed = list(dict.fromkeys(r.settlement_id for r in index.all()))
     return Landed(found=found, new_ids=[sid for sid in landed if sid not in existing])
@@ -82,9 +73,7 @@ def build_settlement_sensor(job: Any) -> dg.SensorDefinition:
         return dg.SensorResult(
             run_requests=[_run_request(sid) for sid in landed.new_ids],
             dynamic_partitions_requests=(
-                [settlement_partitions.build_add_request(landed.new_ids)]
-                if landed.new_ids
-                else []
+                [settlement_partitions.build_add_request(landed.new_ids)] if landed.new_ids else []
             ),
             cursor=newest.isoformat() if newest else context.cursor,
         )
@@ -127,9 +116,7 @@ def build_fallback_schedule(job: Any) -> dg.ScheduleDefinition:
         partitions = context.instance.get_dynamic_partitions(settlement_partitions.name)
         targeted = {
             p.partition
-            for p in context.instance.get_run_partition_data(
-                dg.RunsFilter(job_name=job.name)
-            )
+            for p in context.instance.get_run_partition_data(dg.RunsFilter(job_name=job.name))
         }
         never_run = [sid for sid in partitions if sid not in targeted]
         context.log.info(f"{landed.summary()}; {len(never_run)} settlements never run")

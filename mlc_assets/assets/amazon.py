@@ -14,7 +14,7 @@ from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource, ReportRecord
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND, discover_settlements
+from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND
 
 HEADERS_TABLE = "settlement_reports"
 LINES_TABLE = "settlement_lines"
@@ -45,16 +45,7 @@ def _records_for(
     if records:
         return records
     log.info(f"settlement {settlement_id} not landed yet: listing Amazon's settlement reports")
-    settings = spapi.settings()
-    with spapi.client() as client:
-        discover_settlements(
-            client.reports,
-            archive.archive(),
-            index,
-            report_type=settings.amazon.report_type,
-            marketplace_ids=spapi.marketplace_ids(),
-            cursor=None,
-        )
+    spapi.land_reports(archive.archive(), index, cursor=None)
     records = index.for_settlement(settlement_id)
     if not records:
         raise dg.Failure(
@@ -137,7 +128,9 @@ def amazon_settlement_report(
         raise dg.Failure(
             f"{file_name} holds settlement {parsed.header.settlement_id}, not {settlement_id}"
         )
-    lines = parsed.lines.with_columns(pl.lit(record.raw.sha256).alias("raw_sha256"))
+    # The file's sha256 is a property of the report, kept once in settlement_reports; lines
+    # find it through settlement_id (repeating it on every line cost 64 bytes per line).
+    lines = parsed.lines
     headers = header_frame(parsed, records, record.raw.sha256)
     warehouse.get().replace_partition(
         {HEADERS_TABLE: headers, LINES_TABLE: lines}, key=settlement_id

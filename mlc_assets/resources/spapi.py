@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -11,8 +12,10 @@ from pydantic import Field
 
 from mlc_assets.clients.spapi.client import SpapiClient
 from mlc_assets.config import Settings
+from mlc_assets.resources.archive import RawArchive, ReportIndex
 from mlc_assets.resources.sandbox_runtime import sandbox_for
 from mlc_assets.resources.settings import settings_for
+from mlc_assets.services.discovery import DiscoveryResult, discover_settlements
 
 
 def spapi_client_for(settings: Settings) -> SpapiClient:
@@ -64,6 +67,21 @@ class SpapiResource(dg.ConfigurableResource):
             yield client
         finally:
             client.close()
+
+    def land_reports(
+        self, archive: RawArchive, index: ReportIndex, cursor: datetime | None
+    ) -> DiscoveryResult:
+        """List the seller's settlement reports and land each one not in the index, once."""
+        settings = self.settings()
+        with self.client() as client:
+            return discover_settlements(
+                client.reports,
+                archive,
+                index,
+                report_type=settings.amazon.report_type,
+                marketplace_ids=self.marketplace_ids(),
+                cursor=cursor,
+            )
 
     def marketplace_ids(self) -> list[str] | None:
         settings = self.settings()
