@@ -90,11 +90,9 @@ def run_connector_path(
     header = parsed.header
     sid = header.settlement_id
     clock.lap("parse")
-    lines = parsed.lines.with_columns(pl.lit(sha256).alias("raw_sha256"))
     warehouse.replace_partition(
-        {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: lines}, key=sid
+        {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: parsed.lines}, key=sid
     )
-    del lines  # the per-line raw_sha256 column is only for the warehouse
     clock.lap("land_lines")
     gl = mapping or load_mapping()
     classified = classify_lines(parsed.lines, gl, currency=header.currency)

@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 import polars as pl
+import pyarrow as pa
 from pydantic import Field
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
@@ -79,6 +80,51 @@ def create_table_sql(table: str, schema: Mapping[str, pl.DataType]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {ident(table)} ({cols})"
 
 
+# Rows per Arrow record batch handed to DuckDB: its Arrow scan runs one batch per thread,
+# and polars hands a freshly parsed frame over as one chunk.
+_BATCH_ROWS = 122_880
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """The frame as Arrow without a copy, in batches DuckDB can insert in parallel.
+
+    ``CompatLevel.newest()`` exports polars' own string-view and Decimal128 buffers as they
+    are; the default (oldest) level rewrites every string column into a new large-string
+    buffer first (≈0.35 s and the size of the text per million report lines).
+    """
+    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+    if frame.height <= _BATCH_ROWS:
+        return table
+    return pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_ROWS), table.schema)
+
+
+def _add_missing_columns(
+    con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+) -> None:
+    """Columns a newer version of a frame brings are added to an existing table (as NULL
+    for old rows); columns it no longer writes stay and read as NULL for new rows."""
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+            "AND schema_name = current_schema() AND database_name = current_database()",
+            [table],
+        ).fetchall()
+    }
+    for name, dtype in schema.items():
+        if name not in existing:
+            con.execute(
+                f"ALTER TABLE {ident(table)} ADD COLUMN {ident(name)} {polars_to_sql_type(dtype)}"
+            )
+
+
+def _prepare_table(
+    con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+) -> None:
+    con.execute(create_table_sql(table, schema))
+    _add_missing_columns(con, table, schema)
+
+
 def _normalise_zones(frame: pl.DataFrame) -> pl.DataFrame:
     """DuckDB hands TIMESTAMPTZ back as 'Etc/UTC'; the connector's frames say 'UTC'."""
     fixes = [
@@ -116,18 +162,18 @@ class Warehouse:
         written: dict[str, int] = {}
         with self.connect() as con:
             for table, frame in tables.items():
-                con.execute(create_table_sql(table, frame.schema))
+                _prepare_table(con, table, frame.schema)
             con.execute("BEGIN TRANSACTION")
             try:
                 for table, frame in tables.items():
                     con.execute(f"DELETE FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
                     if frame.height:
-                        bad = frame.filter(pl.col(key_column) != key).height
+                        bad = frame.select(pl.col(key_column).ne_missing(key).sum()).item()
                         if bad:
                             raise ValueError(
                                 f"{table}: {bad} rows do not belong to {key_column}={key}"
                             )
-                        con.register("_incoming", frame.to_arrow())
+                        con.register("_incoming", to_arrow(frame))
                         con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
                         con.unregister("_incoming")
                     written[table] = frame.height
@@ -143,8 +189,8 @@ class Warehouse:
         if frame.is_empty():
             return 0
         with self.connect() as con:
-            con.execute(create_table_sql(table, frame.schema))
-            con.register("_incoming", frame.to_arrow())
+            _prepare_table(con, table, frame.schema)
+            con.register("_incoming", to_arrow(frame))
             con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
             con.unregister("_incoming")
         return frame.height

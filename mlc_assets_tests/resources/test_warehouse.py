@@ -90,3 +90,45 @@ def test_append_keeps_every_row(warehouse: Warehouse) -> None:
 def test_identifiers_are_checked(warehouse: Warehouse) -> None:
     with pytest.raises(ValueError, match="not a valid warehouse identifier"):
         warehouse.replace_partition({'lines"; DROP TABLE x; --': frame("S1", ["1"])}, key="S1")
+
+
+def test_rows_without_a_key_are_rejected(warehouse: Warehouse) -> None:
+    keyless = frame("S1", ["1.00", "2.00"]).with_columns(
+        pl.when(pl.col("line") == 2)
+        .then(None)
+        .otherwise(pl.col("settlement_id"))
+        .alias("settlement_id")
+    )
+    with pytest.raises(ValueError, match="lines: 1 rows do not belong"):
+        warehouse.replace_partition({"lines": keyless}, key="S1")
+    assert warehouse.read_partition("lines", "S1").height == 0
+
+
+def test_a_frame_with_new_columns_extends_the_table(warehouse: Warehouse) -> None:
+    # A newer version of the connector writes a column the table does not have yet and no
+    # longer writes an old one: old rows keep their values, new ones read NULL there.
+    old = frame("S1", ["1.00"]).with_columns(pl.lit("x").alias("retired"))
+    warehouse.replace_partition({"lines": old}, key="S1")
+    new = frame("S2", ["2.00"]).with_columns(pl.lit("2-9,12").alias("source_ranges"))
+    assert warehouse.replace_partition({"lines": new}, key="S2") == {"lines": 1}
+    rows = warehouse.query(
+        "SELECT settlement_id, retired, source_ranges FROM lines ORDER BY settlement_id"
+    )
+    assert rows.rows() == [("S1", "x", None), ("S2", None, "2-9,12")]
+
+
+def test_large_frames_land_in_order_and_exactly(warehouse: Warehouse) -> None:
+    # More rows than one Arrow batch: the insert runs batch-parallel and must neither drop,
+    # duplicate nor reorder rows, strings and decimals included.
+    n = 300_000
+    big = pl.DataFrame(
+        {
+            "settlement_id": ["S1"] * n,
+            "line": pl.int_range(0, n, eager=True),
+            "amount": pl.int_range(0, n, eager=True).cast(MONEY_DTYPE) / 100,
+            "text": pl.int_range(0, n, eager=True).cast(pl.Utf8) + "-a-long-enough-string",
+        }
+    ).with_columns(pl.col("amount").cast(MONEY_DTYPE))
+    assert warehouse.replace_partition({"lines": big}, key="S1") == {"lines": n}
+    back = warehouse.read_partition("lines", "S1")
+    assert back.equals(big)
