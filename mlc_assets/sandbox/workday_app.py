@@ -659,64 +659,78 @@ class WorkdayTenant:
         )
         return env
 
-    # ---- Get_Journals ------------------------------------------------------------------------
-    def op_Get_Journals(self, req: etree._Element) -> etree._Element:
-        version = req.get(w("version"), "v46.1")
+    # ---- the shared half of the document Get_ operations ------------------------------------
+    def _get(
+        self,
+        req: etree._Element,
+        op: str,
+        items: list[dict[str, Any]],
+        *,
+        reference: str,
+        id_keys: Mapping[str, str],
+        criteria_filter: Callable[[etree._Element], Callable[[dict[str, Any]], bool]],
+        order_by: str,
+    ) -> tuple[etree._Element, etree._Element, Page]:
+        """Select by Request_References (an unknown ID faults, as Workday does) or by criteria,
+        sort, page, and echo the request's references, criteria and paging in the response."""
         refs = child(req, "Request_References")
         criteria = child(req, "Request_Criteria")
-        with self.store.session() as store:
-            journals = list(store.journals.values())
-        selected = []
+        selected: list[dict[str, Any]] = []
         if refs is not None:
-            for n, ref in enumerate(children(refs, "JournalEntryReference"), start=1):
+            for n, ref in enumerate(children(refs, reference), start=1):
                 for id_type, value, _ in ids(ref):
-                    key = {"WID": "wid", "Accounting_Journal_ID": "accounting_journal_id"}.get(
-                        id_type
-                    )
-                    found = [j for j in journals if key and j[key] == value]
+                    key = id_keys.get(id_type)
+                    found = [i for i in items if key and i[key] == value]
                     if not found:
-                        raise validation_fault(
-                            [
-                                invalid_id(
-                                    value,
-                                    id_type,
-                                    f"/wd:Get_Journals_Request[1]/wd:Request_References[1]/wd:JournalEntryReference[{n}]",
-                                )
-                            ]
-                        )
-                    selected += [j for j in found if j not in selected]
+                        xpath = f"/wd:{op}_Request[1]/wd:Request_References[1]/wd:{reference}[{n}]"
+                        raise validation_fault([invalid_id(value, id_type, xpath)])
+                    selected += [i for i in found if i not in selected]
+        elif criteria is not None:
+            keep = criteria_filter(criteria)
+            selected = [i for i in items if keep(i)]
         else:
-            selected = journals
-            if criteria is not None:
-                orgs = {
-                    v for r in children(criteria, "Organization_Reference") for _, v, _ in ids(r)
-                }
-                sources = {
-                    v for r in children(criteria, "Journal_Source_Reference") for _, v, _ in ids(r)
-                }
-                date_from, date_to = (
-                    text(criteria, "Accounting_From_Date"),
-                    text(criteria, "Accounting_To_Date"),
-                )
-                number = text(criteria, "Journal_Number")
-                selected = [
-                    j
-                    for j in selected
-                    if (not orgs or j["company"] in orgs)
-                    and (not sources or j["journal_source"] in sources)
-                    and (not date_from or j["accounting_date"] >= date_from)
-                    and (not date_to or j["accounting_date"] <= date_to)
-                    and (not number or j["journal_number"] == number)
-                ]
-        selected.sort(key=lambda j: j["journal_number"])
-        page = paging(req, selected, "Get_Journals")
-        env, root = response_root("Get_Journals_Response", version)
+            selected = list(items)
+        selected.sort(key=lambda i: i[order_by])
+        page = paging(req, selected, op)
+        env, root = response_root(f"{op}_Response", req.get(w("version"), "v46.1"))
         if refs is not None:
             root.append(copy.deepcopy(refs))
         if criteria is not None:
             root.append(copy.deepcopy(criteria))
         add_filter(root, page)
         add_results(root, page)
+        return env, root, page
+
+    # ---- Get_Journals ------------------------------------------------------------------------
+    def op_Get_Journals(self, req: etree._Element) -> etree._Element:
+        with self.store.session() as store:
+            journals = list(store.journals.values())
+
+        def matches(criteria: etree._Element) -> Callable[[dict[str, Any]], bool]:
+            orgs = {v for r in children(criteria, "Organization_Reference") for _, v, _ in ids(r)}
+            sources = {
+                v for r in children(criteria, "Journal_Source_Reference") for _, v, _ in ids(r)
+            }
+            date_from = text(criteria, "Accounting_From_Date")
+            date_to = text(criteria, "Accounting_To_Date")
+            number = text(criteria, "Journal_Number")
+            return lambda j: (
+                (not orgs or j["company"] in orgs)
+                and (not sources or j["journal_source"] in sources)
+                and (not date_from or j["accounting_date"] >= date_from)
+                and (not date_to or j["accounting_date"] <= date_to)
+                and (not number or j["journal_number"] == number)
+            )
+
+        env, root, page = self._get(
+            req,
+            "Get_Journals",
+            journals,
+            reference="JournalEntryReference",
+            id_keys={"WID": "wid", "Accounting_Journal_ID": "accounting_journal_id"},
+            criteria_filter=matches,
+            order_by="journal_number",
+        )
         if page.current():
             data_el = B.el(root, "Response_Data")
             for j in page.current():
@@ -1032,57 +1046,30 @@ class WorkdayTenant:
         return env
 
     def op_Get_Supplier_Invoices(self, req: etree._Element) -> etree._Element:
-        version = req.get(w("version"), "v46.1")
-        refs = child(req, "Request_References")
-        criteria = child(req, "Request_Criteria")
         with self.store.session() as store:
             invoices = list(store.invoices.values())
-        selected = []
-        if refs is not None:
-            for n, ref in enumerate(children(refs, "Supplier_Invoice_Reference"), start=1):
-                for id_type, value, _ in ids(ref):
-                    key = {
-                        "WID": "wid",
-                        "Supplier_Invoice_Reference_ID": "supplier_invoice_id",
-                    }.get(id_type)
-                    found = [i for i in invoices if key and i[key] == value]
-                    if not found:
-                        raise validation_fault(
-                            [
-                                invalid_id(
-                                    value,
-                                    id_type,
-                                    f"/wd:Get_Supplier_Invoices_Request[1]/wd:Request_References[1]/wd:Supplier_Invoice_Reference[{n}]",
-                                )
-                            ]
-                        )
-                    selected += [i for i in found if i not in selected]
-        else:
-            selected = invoices
-            if criteria is not None:
-                sups = {v for r in children(criteria, "Supplier_Reference") for _, v, _ in ids(r)}
-                cos = {v for r in children(criteria, "Company_Reference") for _, v, _ in ids(r)}
-                after, before = (
-                    text(criteria, "Invoice_Date_On_or_After"),
-                    text(criteria, "Invoice_Date_On_or_Before"),
-                )
-                selected = [
-                    i
-                    for i in selected
-                    if (not sups or i["supplier_id"] in sups)
-                    and (not cos or i["company"] in cos)
-                    and (not after or i["invoice_date"] >= after)
-                    and (not before or i["invoice_date"] <= before)
-                ]
-        selected.sort(key=lambda i: i["invoice_number"])
-        page = paging(req, selected, "Get_Supplier_Invoices")
-        env, root = response_root("Get_Supplier_Invoices_Response", version)
-        if refs is not None:
-            root.append(copy.deepcopy(refs))
-        if criteria is not None:
-            root.append(copy.deepcopy(criteria))
-        add_filter(root, page)
-        add_results(root, page)
+
+        def matches(criteria: etree._Element) -> Callable[[dict[str, Any]], bool]:
+            sups = {v for r in children(criteria, "Supplier_Reference") for _, v, _ in ids(r)}
+            cos = {v for r in children(criteria, "Company_Reference") for _, v, _ in ids(r)}
+            after = text(criteria, "Invoice_Date_On_or_After")
+            before = text(criteria, "Invoice_Date_On_or_Before")
+            return lambda i: (
+                (not sups or i["supplier_id"] in sups)
+                and (not cos or i["company"] in cos)
+                and (not after or i["invoice_date"] >= after)
+                and (not before or i["invoice_date"] <= before)
+            )
+
+        env, root, page = self._get(
+            req,
+            "Get_Supplier_Invoices",
+            invoices,
+            reference="Supplier_Invoice_Reference",
+            id_keys={"WID": "wid", "Supplier_Invoice_Reference_ID": "supplier_invoice_id"},
+            criteria_filter=matches,
+            order_by="invoice_number",
+        )
         if page.current():
             data_el = B.el(root, "Response_Data")
             for inv in page.current():
