@@ -19,11 +19,19 @@ Vocabulary (decided here, shared with the GL mapping):
 
 Nothing is dropped: event lists this module has no shape for are flattened generically
 (every Currency amount found in a component list or at the event's top level) and show up
-under their own family, which the mapping will refuse by name.
+under their own family, which the mapping will refuse by name. Known shapes are read by
+rule; a field this module does not read that still holds money (a renamed or new field) stops
+the page with its path rather than being skipped.
+
+Wrong types anywhere (a list where an object belongs, a number as a currency code, an amount
+that is not a finite two-place number within DECIMAL(18,2)) raise ``FinanceEventError`` with
+the page and the event path, never a bare Python error.
 """
 
 from __future__ import annotations
 
+import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +39,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mlc_assets.domain.errors import MlcError
 from mlc_assets.domain.money import CENT, MONEY_DTYPE, ZERO
@@ -147,6 +155,20 @@ BREAKDOWN_LIST_ALIASES: dict[str, tuple[str, str]] = {
 }
 
 
+# DECIMAL(18,2): sixteen integer digits.
+_MONEY_LIMIT = Decimal(10) ** 16
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# Nesting deeper than this is not a Finances payload (breakdowns nest 2-3 levels).
+_MAX_DEPTH = 16
+
+# Fields a known shape deliberately leaves unread because they repeat money read elsewhere.
+_REPEATED_MONEY = {
+    "AdjustmentEventList": frozenset({"adjustmentitemlist"}),
+    "ProductAdsPaymentEventList": frozenset({"basevalue", "taxvalue"}),
+    "SellerDealPaymentEventList": frozenset({"feeamount", "taxamount"}),
+}
+
+
 class FinanceEventError(MlcError):
     """A Finances page that cannot be flattened; names the page and the event."""
 
@@ -174,7 +196,7 @@ class PageLike(Protocol):
 def pick(obj: Mapping[str, Any] | None, name: str) -> Any:
     """Field by name, tolerating PascalCase/lowerCamel drift (e.g. CurrencyAmount vs
     currencyAmount): Amazon mixes both within one v0 response."""
-    if not obj:
+    if not obj or not isinstance(obj, Mapping):
         return None
     if name in obj:
         return obj[name]
@@ -183,9 +205,67 @@ def pick(obj: Mapping[str, Any] | None, name: str) -> Any:
             return obj[variant]
     folded = name.casefold()
     for key, value in obj.items():
-        if key.casefold() == folded:
+        if isinstance(key, str) and key.casefold() == folded:
             return value
     return None
+
+
+def _show(value: Any) -> str:
+    """Short, type-revealing rendering of bad input for a message (payloads can be huge)."""
+    return f"{type(value).__name__} {reprlib.repr(value)}"
+
+
+def _object(value: Any, what: str, *, page: str, ref: str | None = None) -> Mapping[str, Any]:
+    """An optional JSON object; absent is empty, any other type stops the page."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    raise FinanceEventError(f"{what}: expected an object, got {_show(value)}", page=page, ref=ref)
+
+
+def _array(value: Any, what: str, *, page: str, ref: str | None = None) -> Sequence[Any]:
+    """An optional JSON array; absent is empty, any other type stops the page."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return value
+    raise FinanceEventError(f"{what}: expected a list, got {_show(value)}", page=page, ref=ref)
+
+
+def _text(value: Any, what: str, *, page: str, ref: str | None = None) -> str | None:
+    """An optional identifier/label; numbers are accepted as their text, objects are not."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise FinanceEventError(f"{what}: expected a string, got {_show(value)}", page=page, ref=ref)
+
+
+def holds_money(value: Any) -> bool:
+    """Whether a value has a Currency amount anywhere inside (iterative: input may be deep)."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            if pick(node, "CurrencyAmount") is not None:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list | tuple):
+            stack.extend(node)
+    return False
+
+
+def _refuse_unread_money(
+    obj: Mapping[str, Any], read: Iterable[str], *, page: str, ref: str
+) -> None:
+    """A field holding money that no rule reads would vanish from the ledger: stop instead."""
+    folded = {name.casefold() for name in read}
+    for key, value in obj.items():
+        if str(key).casefold() not in folded and holds_money(value):
+            raise FinanceEventError(
+                f"field {key!r} holds money this flattener does not read", page=page, ref=ref
+            )
 
 
 def parse_money(obj: Any, *, page: str, ref: str) -> tuple[Decimal, str] | None:
@@ -193,41 +273,66 @@ def parse_money(obj: Any, *, page: str, ref: str) -> tuple[Decimal, str] | None:
     if obj is None:
         return None
     if not isinstance(obj, Mapping):
-        raise FinanceEventError(f"expected a Currency object, got {obj!r}", page=page, ref=ref)
+        raise FinanceEventError(f"expected a Currency object, got {_show(obj)}", page=page, ref=ref)
     raw = pick(obj, "CurrencyAmount")
     code = pick(obj, "CurrencyCode")
     if raw is None:
+        # An empty object is "no amount"; a currency without an amount is a hole in the data.
+        if obj:
+            raise FinanceEventError(
+                f"Currency object without CurrencyAmount: {_show(obj)}", page=page, ref=ref
+            )
         return None
     if isinstance(raw, float):
         raise FinanceEventError(
             "amount parsed as float; parse JSON with parse_float=Decimal", page=page, ref=ref
         )
+    if isinstance(raw, bool) or not isinstance(raw, int | Decimal | str):
+        raise FinanceEventError(f"not an amount: {_show(raw)}", page=page, ref=ref)
     try:
-        value = Decimal(str(raw))
+        value = Decimal(raw.strip() if isinstance(raw, str) else raw)
     except ArithmeticError as exc:
-        raise FinanceEventError(f"not an amount: {raw!r}", page=page, ref=ref) from exc
+        raise FinanceEventError(f"not an amount: {_show(raw)}", page=page, ref=ref) from exc
+    if not value.is_finite():
+        raise FinanceEventError(f"not a finite amount: {_show(raw)}", page=page, ref=ref)
+    if abs(value) >= _MONEY_LIMIT:
+        raise FinanceEventError(f"amount {_show(raw)} exceeds DECIMAL(18,2)", page=page, ref=ref)
     money = value.quantize(CENT)
     if money != value:
         # Rounding here would silently move money; stop and say where.
-        raise FinanceEventError(f"amount {raw} has more than two decimals", page=page, ref=ref)
-    return money, str(code or "")
+        raise FinanceEventError(
+            f"amount {_show(raw)} has more than two decimals", page=page, ref=ref
+        )
+    if not isinstance(code, str) or not _CURRENCY_CODE.fullmatch(code.strip().upper()):
+        raise FinanceEventError(
+            f"amount {money} without an ISO 4217 CurrencyCode (got {_show(code)})",
+            page=page,
+            ref=ref,
+        )
+    return money, code.strip().upper()
 
 
 def parse_timestamp(value: Any, *, page: str, ref: str) -> datetime | None:
     if value in (None, ""):
         return None
+    if not isinstance(value, str):
+        raise FinanceEventError(f"not an ISO-8601 date: {_show(value)}", page=page, ref=ref)
     try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise FinanceEventError(f"not an ISO-8601 date: {value!r}", page=page, ref=ref) from exc
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: year 1 or 9999 moved to UTC
+        raise FinanceEventError(
+            f"not an ISO-8601 date: {_show(value)}", page=page, ref=ref
+        ) from exc
 
 
 def unknown_event_lists(financial_events: Mapping[str, Any] | None) -> list[str]:
     """Event list keys that the v0 model snapshot does not define (reported, not dropped)."""
-    return sorted(k for k in (financial_events or {}) if k.casefold() not in _KNOWN_FOLDED)
+    if not isinstance(financial_events, Mapping):
+        return []
+    return sorted(str(k) for k in financial_events if str(k).casefold() not in _KNOWN_FOLDED)
 
 
 def family_of(list_name: str) -> str:
@@ -291,8 +396,13 @@ def _page_key(page: Any, index: int) -> str:
     return str(digest) if digest else str(index)
 
 
-def _parsed(page: Any) -> Mapping[str, Any]:
+def _parsed(page: Any) -> Any:
     return page.parsed if hasattr(page, "parsed") else page
+
+
+def _payload(page: Any, key: str) -> Mapping[str, Any]:
+    body = _object(_parsed(page), "page body", page=key)
+    return _object(pick(body, "payload"), "payload", page=key)
 
 
 def _components(
@@ -306,13 +416,20 @@ def _components(
     marketplace: str | None,
     page: str,
     ref: str,
+    depth: int = 0,
 ) -> None:
-    for j, comp in enumerate(components or ()):
+    for j, comp in enumerate(_array(components, charge_list, page=page, ref=ref)):
         cref = f"{ref}.{charge_list}[{j}]"
-        if pick(comp, "TaxesWithheld") is not None:
+        if not isinstance(comp, Mapping):
+            raise FinanceEventError(f"expected an object, got {_show(comp)}", page=page, ref=cref)
+        withheld = pick(comp, "TaxesWithheld")
+        if withheld is not None:
+            if depth >= _MAX_DEPTH:
+                raise FinanceEventError("TaxesWithheld nested too deep", page=page, ref=cref)
+            _refuse_unread_money(comp, ("TaxesWithheld",), page=page, ref=cref)
             _components(
                 rows,
-                pick(comp, "TaxesWithheld"),
+                withheld,
                 family=family,
                 charge_list=charge_list,
                 order_id=order_id,
@@ -320,17 +437,20 @@ def _components(
                 marketplace=marketplace,
                 page=page,
                 ref=cref,
+                depth=depth + 1,
             )
             continue
         for type_field, amount_field in _COMPONENT_FIELDS:
             amount = pick(comp, amount_field)
             if amount is not None:
+                # One component, one amount: a second one would be silently ignored.
+                _refuse_unread_money(comp, (amount_field,), page=page, ref=cref)
                 money = parse_money(amount, page=page, ref=cref)
                 if money is not None:
                     rows.add(
                         family=family,
                         charge_list=charge_list,
-                        charge_type=pick(comp, type_field),
+                        charge_type=_text(pick(comp, type_field), type_field, page=page, ref=cref),
                         money=money,
                         order_id=order_id,
                         posted=posted,
@@ -341,7 +461,9 @@ def _components(
                 break
         else:
             raise FinanceEventError(
-                f"component without a known amount field: {sorted(comp)}", page=page, ref=cref
+                f"component without a known amount field: {sorted(map(str, comp))}",
+                page=page,
+                ref=cref,
             )
 
 
@@ -349,26 +471,40 @@ def _is_currency(value: Any) -> bool:
     return isinstance(value, Mapping) and pick(value, "CurrencyAmount") is not None
 
 
-def _flatten_v0_event(
-    rows: _Rows, list_name: str, event: Mapping[str, Any], *, page: str, ref: str
-) -> None:
+def _flatten_v0_event(rows: _Rows, list_name: str, event: Any, *, page: str, ref: str) -> None:
+    if not isinstance(event, Mapping):
+        raise FinanceEventError(f"expected an event object, got {_show(event)}", page=page, ref=ref)
     family = family_of(list_name)
     posted = parse_timestamp(pick(event, "PostedDate"), page=page, ref=ref)
-    order_id = pick(event, "AmazonOrderId")
-    marketplace = pick(event, "MarketplaceName") or pick(event, "MarketplaceId")
+    order_id = _text(pick(event, "AmazonOrderId"), "AmazonOrderId", page=page, ref=ref)
+    marketplace = _text(
+        pick(event, "MarketplaceName") or pick(event, "MarketplaceId"),
+        "MarketplaceName",
+        page=page,
+        ref=ref,
+    )
     common = {"order_id": order_id, "posted": posted, "marketplace": marketplace, "page": page}
     if list_name in SHIPMENT_LIKE:
+        item_lists = ("ShipmentItemList", "ShipmentItemAdjustmentList")
+        _refuse_unread_money(event, (*_ORDER_LEVEL_LISTS, *item_lists), page=page, ref=ref)
         for lst in _ORDER_LEVEL_LISTS:
             _components(rows, pick(event, lst), family=family, charge_list=lst, ref=ref, **common)
-        for item_list in ("ShipmentItemList", "ShipmentItemAdjustmentList"):
-            for i, item in enumerate(pick(event, item_list) or ()):
+        for item_list in item_lists:
+            for i, item in enumerate(_array(pick(event, item_list), item_list, page=page, ref=ref)):
                 iref = f"{ref}.{item_list}[{i}]"
+                if not isinstance(item, Mapping):
+                    raise FinanceEventError(
+                        f"expected an item object, got {_show(item)}", page=page, ref=iref
+                    )
+                _refuse_unread_money(
+                    item, (*_ITEM_LISTS, *_ITEM_SINGLE_AMOUNTS), page=page, ref=iref
+                )
                 for lst in _ITEM_LISTS:
                     _components(
                         rows, pick(item, lst), family=family, charge_list=lst, ref=iref, **common
                     )
                 for single in _ITEM_SINGLE_AMOUNTS:
-                    money = parse_money(pick(item, single), page=page, ref=iref)
+                    money = parse_money(pick(item, single), page=page, ref=f"{iref}.{single}")
                     if money is not None:
                         rows.add(
                             family=family,
@@ -380,18 +516,22 @@ def _flatten_v0_event(
                         )
         return
     if list_name == "ServiceFeeEventList":
+        _refuse_unread_money(event, ("FeeList",), page=page, ref=ref)
         _components(
             rows, pick(event, "FeeList"), family=family, charge_list="FeeList", ref=ref, **common
         )
         return
     if list_name == "AdjustmentEventList":
+        _refuse_unread_money(
+            event, ("AdjustmentAmount", *_REPEATED_MONEY[list_name]), page=page, ref=ref
+        )
         money = parse_money(pick(event, "AdjustmentAmount"), page=page, ref=ref)
         if money is None:
             raise FinanceEventError("AdjustmentEvent without AdjustmentAmount", page=page, ref=ref)
         rows.add(
             family=family,
             charge_list="AdjustmentAmount",
-            charge_type=pick(event, "AdjustmentType"),
+            charge_type=_text(pick(event, "AdjustmentType"), "AdjustmentType", page=page, ref=ref),
             money=money,
             ref=ref,
             **common,
@@ -399,6 +539,7 @@ def _flatten_v0_event(
         return
     if list_name in ("ProductAdsPaymentEventList", "SellerDealPaymentEventList"):
         total_field = "transactionValue" if "ProductAds" in list_name else "totalAmount"
+        _refuse_unread_money(event, (total_field, *_REPEATED_MONEY[list_name]), page=page, ref=ref)
         money = parse_money(pick(event, total_field), page=page, ref=ref)
         if money is None:
             raise FinanceEventError(f"event without {total_field}", page=page, ref=ref)
@@ -406,7 +547,7 @@ def _flatten_v0_event(
         rows.add(
             family=family,
             charge_list=total_field,
-            charge_type=pick(event, type_field),
+            charge_type=_text(pick(event, type_field), type_field, page=page, ref=ref),
             money=money,
             ref=ref,
             **common,
@@ -429,29 +570,45 @@ def _flatten_generic(
     """Shapes without a dedicated rule: every component list plus top-level amounts.
 
     Lines land under their own family, so the mapping names them instead of guessing; the
-    point is that the money is visible, not that it is classified here."""
+    point is that the money is visible, not that it is classified here. Deeper money (item
+    lists such as DebtRecoveryItemList) is detail that repeats the top-level totals and is
+    not read. A single component object (PayWithAmazon ``Charge``) is read only when the
+    event has no top-level amount: CouponPayment-like events carry a TotalAmount that
+    already includes their Fee/ChargeComponent."""
     common = {"order_id": order_id, "posted": posted, "marketplace": marketplace, "page": page}
+    component_fields = (*(a for _, a in _COMPONENT_FIELDS), "TaxesWithheld")
+
+    def is_component(value: Any) -> bool:
+        return isinstance(value, Mapping) and any(
+            pick(value, a) is not None for a in component_fields
+        )
+
+    has_total = any(_is_currency(value) for value in event.values())
     found = False
     for key, value in event.items():
         if _is_currency(value):
-            money = parse_money(value, page=page, ref=ref)
+            money = parse_money(value, page=page, ref=f"{ref}.{key}")
             if money is not None:
                 rows.add(
                     family=family,
-                    charge_list=key,
-                    charge_type=key,
+                    charge_list=str(key),
+                    charge_type=str(key),
                     money=money,
                     ref=f"{ref}.{key}",
                     **common,
                 )
                 found = True
-        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
-            if any(pick(value[0], a) is not None for _, a in _COMPONENT_FIELDS):
-                _components(rows, value, family=family, charge_list=key, ref=ref, **common)
-                found = True
+        elif isinstance(value, list) and value and is_component(value[0]):
+            # TaxWithheldComponent lists (RetrochargeTaxWithheldList) nest their amounts
+            # under TaxesWithheld; they used to be skipped here.
+            _components(rows, value, family=family, charge_list=str(key), ref=ref, **common)
+            found = True
+        elif not has_total and is_component(value):
+            _components(rows, [value], family=family, charge_list=str(key), ref=ref, **common)
+            found = True
     if not found and event:
         raise FinanceEventError(
-            f"{family} event with no amount this flattener can find: {sorted(event)}",
+            f"{family} event with no amount this flattener can find: {sorted(map(str, event))}",
             page=page,
             ref=ref,
         )
@@ -467,14 +624,14 @@ def flatten_v0_events(
     rows = _Rows(api="v0", group_id=group_id, settlement_id=settlement_id)
     for index, page in enumerate(pages):
         key = _page_key(page, index)
-        payload = pick(_parsed(page), "payload") or {}
-        events = pick(payload, "FinancialEvents") or {}
+        payload = _payload(page, key)
+        events = _object(pick(payload, "FinancialEvents"), "FinancialEvents", page=key)
         for list_name, items in events.items():
             canonical = next(
-                (k for k in KNOWN_V0_EVENT_LISTS if k.casefold() == list_name.casefold()),
-                list_name,
+                (k for k in KNOWN_V0_EVENT_LISTS if k.casefold() == str(list_name).casefold()),
+                str(list_name),
             )
-            for i, event in enumerate(items or ()):
+            for i, event in enumerate(_array(items, canonical, page=key, ref=canonical)):
                 _flatten_v0_event(rows, canonical, event, page=key, ref=f"{canonical}[{i}]")
     return rows.frame()
 
@@ -482,22 +639,35 @@ def flatten_v0_events(
 # ---------------------------------------------------------------- 2024-06-19
 
 
-def related_identifier(transaction: Mapping[str, Any], name: str) -> str | None:
-    for rel in pick(transaction, "relatedIdentifiers") or ():
+def related_identifier(
+    transaction: Mapping[str, Any], name: str, *, page: str = "?", ref: str | None = None
+) -> str | None:
+    relations = _array(
+        pick(transaction, "relatedIdentifiers"), "relatedIdentifiers", page=page, ref=ref
+    )
+    for rel in relations:
         if pick(rel, "relatedIdentifierName") == name:
-            value = pick(rel, "relatedIdentifierValue")
-            return str(value) if value is not None else None
+            return _text(pick(rel, "relatedIdentifierValue"), name, page=page, ref=ref)
     return None
 
 
 def _leaves(
-    breakdowns: Sequence[Mapping[str, Any]] | None, parents: tuple[str, ...] = ()
+    breakdowns: Any, *, page: str, ref: str, parents: tuple[str, ...] = ()
 ) -> Iterable[tuple[tuple[str, ...], Mapping[str, Any]]]:
-    for b in breakdowns or ():
+    if len(parents) > _MAX_DEPTH:
+        raise FinanceEventError(f"breakdowns nested deeper than {_MAX_DEPTH}", page=page, ref=ref)
+    for b in _array(breakdowns, "breakdowns", page=page, ref=ref):
+        if not isinstance(b, Mapping):
+            raise FinanceEventError(
+                f"breakdowns: expected an object, got {_show(b)}", page=page, ref=ref
+            )
+        _refuse_unread_money(
+            b, ("breakdownAmount", "breakdowns"), page=page, ref=f"{ref} {'/'.join(parents)}"
+        )
         children = pick(b, "breakdowns")
-        btype = str(pick(b, "breakdownType") or "")
+        btype = _text(pick(b, "breakdownType"), "breakdownType", page=page, ref=ref) or ""
         if children:
-            yield from _leaves(children, (*parents, btype))
+            yield from _leaves(children, page=page, ref=ref, parents=(*parents, btype))
         else:
             yield parents, b
 
@@ -521,40 +691,63 @@ def flatten_transactions(
 
     Transaction-level breakdown leaves become lines (item breakdowns repeat the same money,
     so they are only used when the transaction has none); leaves must add up to
-    ``totalAmount`` or the page is refused, naming the transaction."""
+    ``totalAmount`` in its currency or the page is refused, naming the transaction."""
     rows = _Rows(api="2024-06-19", group_id=group_id, settlement_id=settlement_id)
     for index, page in enumerate(pages):
         key = _page_key(page, index)
-        payload = pick(_parsed(page), "payload") or {}
-        for i, tx in enumerate(pick(payload, "transactions") or ()):
-            ref = str(pick(tx, "transactionId") or f"transactions[{i}]")
-            family = str(pick(tx, "transactionType") or "")
-            posted = parse_timestamp(pick(tx, "postedDate"), page=key, ref=ref)
-            details = pick(tx, "marketplaceDetails") or {}
-            meta = pick(tx, "sellingPartnerMetadata") or {}
-            marketplace = pick(details, "marketplaceId") or pick(meta, "marketplaceId")
-            total = parse_money(pick(tx, "totalAmount"), page=key, ref=ref)
+        payload = _payload(page, key)
+        for i, tx in enumerate(_array(pick(payload, "transactions"), "transactions", page=key)):
+            where = f"transactions[{i}]"
+            if not isinstance(tx, Mapping):
+                raise FinanceEventError(
+                    f"expected a transaction object, got {_show(tx)}", page=key, ref=where
+                )
+            tid = _text(pick(tx, "transactionId"), "transactionId", page=key, ref=where)
+            ref = tid or where
+            where = f"{where} {tid}" if tid else where
+            _refuse_unread_money(tx, ("totalAmount", "breakdowns", "items"), page=key, ref=where)
+            family = _text(pick(tx, "transactionType"), "transactionType", page=key, ref=where)
+            if not family:
+                raise FinanceEventError("transaction without transactionType", page=key, ref=where)
+            posted = parse_timestamp(pick(tx, "postedDate"), page=key, ref=where)
+            details = _object(
+                pick(tx, "marketplaceDetails"), "marketplaceDetails", page=key, ref=where
+            )
+            meta = _object(
+                pick(tx, "sellingPartnerMetadata"), "sellingPartnerMetadata", page=key, ref=where
+            )
+            marketplace = _text(
+                pick(details, "marketplaceId") or pick(meta, "marketplaceId"),
+                "marketplaceId",
+                page=key,
+                ref=where,
+            )
+            total = parse_money(pick(tx, "totalAmount"), page=key, ref=f"{where}.totalAmount")
             if total is None:
-                raise FinanceEventError("transaction without totalAmount", page=key, ref=ref)
+                raise FinanceEventError("transaction without totalAmount", page=key, ref=where)
             common = {
-                "order_id": related_identifier(tx, "ORDER_ID"),
+                "order_id": related_identifier(tx, "ORDER_ID", page=key, ref=where),
                 "posted": posted,
                 "marketplace": marketplace,
                 "page": key,
-                "group_id": related_identifier(tx, "FINANCIAL_EVENT_GROUP_ID"),
-                "settlement_id": related_identifier(tx, "SETTLEMENT_ID"),
+                "group_id": related_identifier(tx, "FINANCIAL_EVENT_GROUP_ID", page=key, ref=where),
+                "settlement_id": related_identifier(tx, "SETTLEMENT_ID", page=key, ref=where),
             }
             breakdowns = pick(tx, "breakdowns")
             if not breakdowns:
-                breakdowns = [
-                    b for item in pick(tx, "items") or () for b in pick(item, "breakdowns") or ()
-                ]
-            leaves = list(_leaves(breakdowns))
+                breakdowns = []
+                for j, item in enumerate(_array(pick(tx, "items"), "items", page=key, ref=where)):
+                    item_obj = _object(item, f"items[{j}]", page=key, ref=where)
+                    breakdowns += _array(
+                        pick(item_obj, "breakdowns"), f"items[{j}].breakdowns", page=key, ref=where
+                    )
+            leaves = list(_leaves(breakdowns, page=key, ref=where))
             if not leaves:
                 rows.add(
                     family=family,
                     charge_list="totalAmount",
-                    charge_type=str(pick(tx, "description") or family),
+                    charge_type=_text(pick(tx, "description"), "description", page=key, ref=where)
+                    or family,
                     money=total,
                     ref=ref,
                     **common,
@@ -562,19 +755,26 @@ def flatten_transactions(
                 continue
             subtotal = ZERO
             for j, (parents, leaf) in enumerate(leaves):
-                money = parse_money(pick(leaf, "breakdownAmount"), page=key, ref=ref)
+                btype = str(pick(leaf, "breakdownType") or "")
+                path = "/".join((*parents, btype))
+                money = parse_money(
+                    pick(leaf, "breakdownAmount"), page=key, ref=f"{where} breakdown {path}"
+                )
                 if money is None:
                     raise FinanceEventError(
-                        f"breakdown {'/'.join((*parents, str(pick(leaf, 'breakdownType'))))} "
-                        "without breakdownAmount",
+                        f"breakdown {path} without breakdownAmount", page=key, ref=where
+                    )
+                if money[1] != total[1]:
+                    raise FinanceEventError(
+                        f"breakdown {path} is in {money[1]}, totalAmount in {total[1]}",
                         page=key,
-                        ref=ref,
+                        ref=where,
                     )
                 subtotal += money[0]
                 rows.add(
                     family=family,
                     charge_list=_list_for(family, parents),
-                    charge_type=str(pick(leaf, "breakdownType") or ""),
+                    charge_type=btype,
                     money=money,
                     ref=f"{ref}#{j}",
                     **common,
@@ -583,7 +783,7 @@ def flatten_transactions(
                 raise FinanceEventError(
                     f"breakdowns add up to {subtotal}, totalAmount is {total[0]}",
                     page=key,
-                    ref=ref,
+                    ref=where,
                 )
     return rows.frame()
 
@@ -616,36 +816,52 @@ class FinancialEventGroup(BaseModel):
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any], *, page: str = "?") -> FinancialEventGroup:
-        gid = pick(raw, "FinancialEventGroupId")
+        if not isinstance(raw, Mapping):
+            raise FinanceEventError(f"expected a group object, got {_show(raw)}", page=page)
+        gid = _text(pick(raw, "FinancialEventGroupId"), "FinancialEventGroupId", page=page)
         if not gid:
             raise FinanceEventError("group without FinancialEventGroupId", page=page)
         ref = f"group {gid}"
-        orig = parse_money(pick(raw, "OriginalTotal"), page=page, ref=ref)
-        conv = parse_money(pick(raw, "ConvertedTotal"), page=page, ref=ref)
-        begin = parse_money(pick(raw, "BeginningBalance"), page=page, ref=ref)
-        return cls(
-            group_id=str(gid),
-            processing_status=pick(raw, "ProcessingStatus"),
-            fund_transfer_status=pick(raw, "FundTransferStatus"),
-            original_total=orig[0] if orig else None,
-            original_currency=orig[1] if orig else None,
-            converted_total=conv[0] if conv else None,
-            converted_currency=conv[1] if conv else None,
-            beginning_balance=begin[0] if begin else None,
-            fund_transfer_date=parse_timestamp(pick(raw, "FundTransferDate"), page=page, ref=ref),
-            trace_id=pick(raw, "TraceId"),
-            account_tail=pick(raw, "AccountTail"),
-            start=parse_timestamp(pick(raw, "FinancialEventGroupStart"), page=page, ref=ref),
-            end=parse_timestamp(pick(raw, "FinancialEventGroupEnd"), page=page, ref=ref),
-        )
+
+        def text(name: str) -> str | None:
+            return _text(pick(raw, name), name, page=page, ref=ref)
+
+        def money(name: str) -> tuple[Decimal, str] | None:
+            return parse_money(pick(raw, name), page=page, ref=f"{ref}.{name}")
+
+        def when(name: str) -> datetime | None:
+            return parse_timestamp(pick(raw, name), page=page, ref=f"{ref}.{name}")
+
+        orig = money("OriginalTotal")
+        conv = money("ConvertedTotal")
+        begin = money("BeginningBalance")
+        try:
+            return cls(
+                group_id=gid,
+                processing_status=text("ProcessingStatus"),
+                fund_transfer_status=text("FundTransferStatus"),
+                original_total=orig[0] if orig else None,
+                original_currency=orig[1] if orig else None,
+                converted_total=conv[0] if conv else None,
+                converted_currency=conv[1] if conv else None,
+                beginning_balance=begin[0] if begin else None,
+                fund_transfer_date=when("FundTransferDate"),
+                trace_id=text("TraceId"),
+                account_tail=text("AccountTail"),
+                start=when("FinancialEventGroupStart"),
+                end=when("FinancialEventGroupEnd"),
+            )
+        except ValidationError as exc:  # every field is checked above; kept as a backstop
+            raise FinanceEventError(f"invalid group: {exc}", page=page, ref=ref) from exc
 
 
 def groups_from_pages(pages: Iterable[PageLike | Mapping[str, Any]]) -> list[FinancialEventGroup]:
     out: list[FinancialEventGroup] = []
     for index, page in enumerate(pages):
-        payload = pick(_parsed(page), "payload") or {}
-        for raw in pick(payload, "FinancialEventGroupList") or ():
-            out.append(FinancialEventGroup.from_api(raw, page=_page_key(page, index)))
+        key = _page_key(page, index)
+        groups = pick(_payload(page, key), "FinancialEventGroupList")
+        for raw in _array(groups, "FinancialEventGroupList", page=key):
+            out.append(FinancialEventGroup.from_api(raw, page=key))
     return out
 
 
