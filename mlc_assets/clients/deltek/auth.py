@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -161,16 +162,24 @@ class TokenManager:
         resp = self._retry.call(checked)
         try:
             body = json.loads(resp.text)
-            access = str(body["access_token"])
+            access = body["access_token"]
             expires_in = float(body.get("expires_in", 1799))
-        except (ValueError, KeyError, TypeError):
+            refresh = body.get("refresh_token")
+            # "None" as a bearer token, or a NaN lifetime that never expires, would only
+            # fail later and further from the cause.
+            if not isinstance(access, str) or not access.strip():
+                raise ValueError("access_token is not a string")
+            if not math.isfinite(expires_in) or expires_in <= 0:
+                raise ValueError("expires_in is not a positive number")
+            if refresh is not None and not isinstance(refresh, str):
+                raise ValueError("refresh_token is not a string")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise DeltekResponseError(
-                "Deltek token response is not the documented JSON "
+                f"Deltek token request ({grant}): the response is not the documented JSON "
                 "(access_token, token_type, expires_in, refresh_token)",
                 status=resp.status_code,
                 api=API,
             ) from None
-        refresh = body.get("refresh_token")
         self.grants[grant] = self.grants.get(grant, 0) + 1
         # Refresh early: a fixed margin, but never more than a fifth of a short lifetime.
         margin = min(self._margin, expires_in / 5)

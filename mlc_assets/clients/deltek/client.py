@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
@@ -37,6 +38,7 @@ from mlc_assets.clients.deltek.errors import (
     DeltekValidationError,
     DeltekVerificationError,
     classify,
+    scrub,
     summarise_body,
 )
 from mlc_assets.clients.deltek.models import (
@@ -106,7 +108,7 @@ def _dec(value: Any, field: str) -> Decimal:
         value = repr(value)
     try:
         return to_money(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ArithmeticError):  # ArithmeticError: 1e400 and the like
         raise DeltekResponseError(f"Deltek returned a bad amount in {field}: {value!r}") from None
 
 
@@ -124,17 +126,37 @@ def decode_post_response(text: str) -> dict[str, str]:
             break
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
             break
     if isinstance(value, dict):
         return {str(k): _s(v) for k, v in value.items()}
     if isinstance(value, str):
-        pairs = {k: json.loads(f'"{v}"') for k, v in _PAIR_RE.findall(value)}
+        try:
+            pairs = {k: json.loads(f'"{v}"') for k, v in _PAIR_RE.findall(value)}
+        except ValueError:  # an escape JSON does not know (\q): not a readable answer
+            pairs = {}
         if pairs:
             return pairs
     raise DeltekResponseError(
         f"Deltek PostTransFile answer is not understood: {str(text)[:200]!r}", api=API
     )
+
+
+@contextmanager
+def _reading(what: str, secrets: Iterable[str] = ()) -> Iterator[None]:
+    """Turn a record that is not the documented shape into a DeltekResponseError naming the
+    endpoint (instead of a KeyError/ValueError/TypeError from deep in the parsing)."""
+    try:
+        yield
+    except DeltekError as exc:
+        if isinstance(exc, DeltekResponseError) and what not in str(exc):
+            raise DeltekResponseError(f"Deltek {what}: {exc}", status=exc.status, api=API) from None
+        raise
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
+        detail = scrub(f"{type(exc).__name__}: {exc}", secrets)[:200]
+        raise DeltekResponseError(
+            f"Deltek {what}: answer not understood ({detail})", api=API
+        ) from None
 
 
 class DeltekClient:
@@ -266,7 +288,7 @@ class DeltekClient:
     def _json(self, resp: httpx.Response, what: str) -> Any:
         try:
             return json.loads(resp.text, parse_float=Decimal)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested arrays
             raise DeltekResponseError(
                 f"Deltek {what}: HTTP {resp.status_code} body is not JSON: "
                 f"{summarise_body(resp, self.tokens.secrets())}",
@@ -314,13 +336,18 @@ class DeltekClient:
                         closed=_s(r.get("ActiveCompanyClosed")).upper() == "Y",
                     )
                 )
-            except (KeyError, ValueError) as exc:
-                raise DeltekResponseError(f"Deltek period row not understood: {exc}") from None
+            except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
+                raise DeltekResponseError(
+                    f"Deltek period list: period row not understood: {type(exc).__name__}: "
+                    f"{str(exc)[:200]}",
+                    api=API,
+                ) from None
         return sorted(out, key=lambda p: p.start)
 
     def active_period(self) -> int | None:
         rows = self._rows(self._read("/Settings/ActivePeriod", what="active period"), "period")
-        return int(rows[0]["Period"]) if rows else None
+        with _reading("active period"):
+            return int(rows[0]["Period"]) if rows else None
 
     def set_active_period(self, period: int) -> None:
         """``PUT /Settings/ActivePeriod/{p}`` [DOC: PM-SetActivePeriod]; one integration
@@ -398,6 +425,10 @@ class DeltekClient:
         """Whether Deltek holds a file named ``batch``: posted (``PSALedger``, [3P]) first,
         then unposted (``DataEntry/{je|in}Control``, [INF] by analogy). Both are checked
         because a crash between create and post leaves an unposted file (NOTES §5)."""
+        with _reading(f"{trans_type} batch lookup", self.tokens.secrets()):
+            return self._find_batch(batch, trans_type)
+
+    def _find_batch(self, batch: str, trans_type: TransType) -> BatchRecord | None:
         posted = self._ledger_rows(trans_type, batch)
         if posted:
             seqs = sorted({int(r["PostSeq"]) for r in posted if _s(r.get("PostSeq"))})
@@ -712,7 +743,8 @@ class DeltekClient:
                 body={"parms": parms},
                 batch=batch,
             )
-            return _parse_post(resp.text, batch, trans_type)
+            with _reading("posting", self.tokens.secrets()):
+                return _parse_post(resp.text, batch, trans_type)
 
         result = self._retry.call(attempt)
         if self.verify_posting and not result.recovered_from_ledger:

@@ -101,8 +101,15 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
             text = text.replace(secret, "***")
     # Anything that looks like a bearer token or a form-encoded credential.
     text = re.sub(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+", r"\1***", text)
-    return re.sub(
+    text = re.sub(
         r"(?i)\b(password|client_secret|refresh_token|access_token)=[^&\s\"]+", r"\1=***", text
+    )
+    # The same as JSON ("refresh_token": "…"): a token endpoint answering with an unexpected
+    # status still carries fresh tokens in its body, which no secrets list knows yet.
+    return re.sub(
+        r'(?i)("(?:password|client_secret|refresh_token|access_token)"\s*:\s*")[^"]*"',
+        r'\1***"',
+        text,
     )
 
 
@@ -116,7 +123,7 @@ def summarise_body(response: httpx.Response, secrets: Iterable[str] = ()) -> str
     else:
         try:
             data = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         summary = _json_message(data) if data is not None else raw
     summary = re.sub(r"\s+", " ", summary).strip() or response.reason_phrase or "no body"
