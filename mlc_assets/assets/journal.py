@@ -70,7 +70,7 @@ def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | 
     description=(
         "Balanced journal entries for the settlement, summarised by GL account, with each "
         "target's account codes (Workday ledger account and worktags, Deltek account and "
-        "project). Every report line lands on exactly one journal line (`source_lines`). "
+        "project). Every report line lands on exactly one journal line (`source_ranges`). "
         "Tables `journals` and `journal_lines`."
     ),
     check_specs=CHECKS,

@@ -5,8 +5,8 @@ invariants are the accounting rules of ARCHITECTURE.md:
 
 * every entry balances to the cent;
 * over all entries the clearing (bank) side equals the deposit exactly once;
-* every report line lands on exactly one journal line (``source_lines`` keeps the file line
-  numbers for audit, ``line_count`` their number);
+* every report line lands on exactly one journal line (``source_ranges`` keeps the file line
+  numbers for audit, e.g. ``"2-9,12,15-16"``, ``line_count`` their number);
 * an unmapped type stops the settlement (:class:`UnmappedTypesError`), nothing is guessed.
 
 Signs: report amounts are seller-positive. Per account key the lines are netted; a positive
@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from mlc_assets.domain.categories import Category
 from mlc_assets.domain.errors import MlcError
@@ -84,7 +84,26 @@ class JournalLine(BaseModel):
     workday: WorkdayAccountRef | None
     deltek: DeltekAccountRef | None
     line_count: int
-    source_lines: tuple[int, ...] = ()  # report line numbers (file lines), sorted
+    # The report line numbers (file lines) this line sums, as sorted ranges: "2-9,12,15-16".
+    # Text rather than a list of numbers: a million-line settlement's journal line refers to
+    # hundreds of thousands of lines, and text is one object to validate, dump and store.
+    # A number repeats when one file row holds several amounts (V1 files): "7,7".
+    source_ranges: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_source_lines(cls, data: Any) -> Any:
+        """Journals stored before ranges listed every number in ``source_lines``."""
+        if isinstance(data, dict) and "source_lines" in data:
+            data = dict(data)
+            listed = data.pop("source_lines") or ()
+            data.setdefault("source_ranges", _ranges(listed))
+        return data
+
+    @property
+    def source_lines(self) -> tuple[int, ...]:
+        """``source_ranges`` expanded (for audits and tests; builds one int per line)."""
+        return _expand(self.source_ranges)
 
     @property
     def is_zero(self) -> bool:
@@ -94,11 +113,6 @@ class JournalLine(BaseModel):
     def net(self) -> Decimal:
         """Seller-positive net (credit − debit)."""
         return self.credit - self.debit
-
-    @property
-    def source_ranges(self) -> str:
-        """``source_lines`` compressed for humans: ``"2-9,12,15-16"``."""
-        return _ranges(self.source_lines)
 
 
 class JournalEntry(BaseModel):
@@ -199,7 +213,7 @@ class Journal(BaseModel):
                     "deltek_wbs3": dk.wbs3 if dk else None,
                     "deltek_org": dk.org if dk else None,
                     "line_count": ln.line_count,
-                    "source_lines": list(ln.source_lines),
+                    "source_ranges": ln.source_ranges,
                 }
                 for k, v in values.items():
                     rows[k].append(v)
@@ -259,7 +273,7 @@ JOURNAL_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "deltek_wbs3": pl.Utf8(),
     "deltek_org": pl.Utf8(),
     "line_count": pl.Int64(),
-    "source_lines": pl.List(pl.Int64()),
+    "source_ranges": pl.Utf8(),
 }
 
 
@@ -293,7 +307,7 @@ class _Ctx:
         return self._cache[key]
 
     def line(
-        self, key: str, net: Decimal, *, memo: str, sources: Sequence[int] = (), count: int = 0
+        self, key: str, net: Decimal, *, memo: str, sources: str = "", count: int = 0
     ) -> JournalLine:
         acc = self.account(key)
         return JournalLine(
@@ -305,7 +319,7 @@ class _Ctx:
             workday=acc.workday,
             deltek=acc.deltek,
             line_count=count,
-            source_lines=tuple(sorted(sources)),
+            source_ranges=sources,
         )
 
 
@@ -326,6 +340,8 @@ def build_journal(
         raise UnmappedTypesError(header.settlement_id, missing)
     deposit = to_money(header.total_amount)
     lines = classified_lines.select("line_no", "account_key", "amount", "posted_date")
+    if not lines["line_no"].is_sorted():
+        lines = lines.sort("line_no")  # source ranges are read off consecutive line numbers
     total = lines["amount"].sum() if lines.height else ZERO
     total = to_money(total if total is not None else ZERO)
     if total != deposit:
@@ -357,10 +373,20 @@ def build_journal(
 
     def activity(part: pl.DataFrame, suffix: str) -> list[JournalLine]:
         group_keys = ["account_key"] if settings.summarise else ["account_key", "line_no"]
-        grouped = part.group_by(group_keys).agg(
-            pl.col("amount").sum().alias("net"),
-            pl.col("line_no").sort().alias("sources"),
-            pl.len().alias("count"),
+        grouped = (
+            part.group_by(group_keys)
+            .agg(
+                pl.col("amount").sum().alias("net"),
+                pl.col("line_no").min().alias("first"),
+                pl.len().alias("count"),
+            )
+            .join(source_ranges(part, group_keys), on=group_keys, how="left")
+            .with_columns(
+                pl.col("account_key")
+                .replace_strict(ctx.order, default=1 << 30, return_dtype=pl.Int64)
+                .alias("rank")
+            )
+            .sort("rank", "first")
         )
         out = []
         for row in grouped.iter_rows(named=True):
@@ -371,11 +397,10 @@ def build_journal(
                     key,
                     to_money(row["net"]),
                     memo=f"{acc.name or key}: settlement {header.settlement_id}{suffix}",
-                    sources=row["sources"],
+                    sources=row["source_ranges"],
                     count=row["count"],
                 )
             )
-        out.sort(key=lambda ln: (ctx.order.get(ln.account_key, 1 << 30), ln.source_lines))
         return out
 
     def settle(net: Decimal, memo: str) -> list[JournalLine]:
@@ -459,9 +484,91 @@ def _assert_invariants(journal: Journal, lines: pl.DataFrame) -> None:
             f"settlement {journal.settlement_id}: clearing {journal.clearing_total} != deposit "
             f"{journal.deposit}"
         )
-    used = sorted(n for e in journal.entries for ln in e.lines for n in ln.source_lines)
-    if used != sorted(lines["line_no"].to_list()):
+    journal_lines = [ln for e in journal.entries for ln in e.lines]
+    try:
+        used = _decode_ranges([ln.source_ranges for ln in journal_lines])
+    except ValueError as exc:
+        raise JournalError(f"settlement {journal.settlement_id}: {exc}") from None
+    counts = (
+        used.group_by("journal_line")
+        .len()
+        .join(
+            pl.DataFrame(
+                {
+                    "journal_line": range(len(journal_lines)),
+                    "line_count": [ln.line_count for ln in journal_lines],
+                },
+                schema={"journal_line": pl.UInt32, "line_count": pl.Int64},
+            ),
+            on="journal_line",
+            how="full",
+            coalesce=True,
+        )
+        .filter(pl.col("len").fill_null(0) != pl.col("line_count").fill_null(-1))
+    )
+    if counts.height:
+        bad = journal_lines[int(counts["journal_line"][0])]
+        named = int(counts["len"].fill_null(0)[0])
+        raise JournalError(
+            f"settlement {journal.settlement_id}: journal line {bad.account_key} counts "
+            f"{bad.line_count} line(s) but its source ranges name {named}"
+        )
+    # Every report line exactly once: the multisets of line numbers are equal.
+    if not used["line_no"].sort().equals(lines["line_no"].sort()):
         raise JournalError(f"settlement {journal.settlement_id}: not every line is journalled once")
+
+
+def source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Per group of ``keys``: its ``line_no`` values as ranges text (as :func:`_ranges`).
+
+    Column-wise, no Python per line: a number starts a range unless it follows its group's
+    previous number by one, and ends one unless its group's next number follows it by one;
+    only starts and ends are rendered. ``frame`` must be sorted by ``line_no``."""
+    no = pl.col("line_no")
+    starts = (no.diff().over(keys) != 1).fill_null(True)
+    ends = (no.diff(-1).over(keys) != -1).fill_null(True)
+    token = pl.concat_str(
+        [
+            no.cast(pl.Utf8),
+            pl.when(pl.col("_start") & ~pl.col("_end")).then(pl.lit("-")).otherwise(pl.lit(",")),
+        ]
+    )
+    return (
+        frame.select(*dict.fromkeys([*keys, "line_no"]), starts.alias("_start"), ends.alias("_end"))
+        .filter(pl.col("_start") | pl.col("_end"))
+        .group_by(keys)
+        .agg(token.str.join("").str.strip_suffix(",").alias("source_ranges"))
+    )
+
+
+def _decode_ranges(texts: list[str]) -> pl.DataFrame:
+    """``journal_line`` (index into ``texts``) and ``line_no`` for every number the ranges
+    name, column-wise; ValueError on text that is not ranges."""
+    parts = (
+        pl.DataFrame({"part": texts}, schema={"part": pl.Utf8})
+        .with_row_index("journal_line")
+        .with_columns(pl.col("part").str.split(","))
+        .explode("part")
+        .filter(pl.col("part") != "")
+    )
+    bounds = (
+        parts.with_columns(pl.col("part").str.split_exact("-", 1).alias("b"))
+        .unnest("b")
+        .select(
+            "journal_line",
+            "part",
+            pl.col("field_0").cast(pl.Int64, strict=False).alias("first"),
+            pl.coalesce("field_1", "field_0").cast(pl.Int64, strict=False).alias("last"),
+        )
+    )
+    bad = bounds.filter(
+        pl.col("first").is_null() | pl.col("last").is_null() | (pl.col("first") > pl.col("last"))
+    )
+    if bad.height:
+        raise ValueError(f"source ranges hold {bad['part'][0]!r}, not a number or range")
+    return bounds.select(
+        "journal_line", pl.int_ranges("first", pl.col("last") + 1).alias("line_no")
+    ).explode("line_no")
 
 
 def _part_date(month: date, end_day: date) -> date:
@@ -472,6 +579,14 @@ def _part_date(month: date, end_day: date) -> date:
 
 def _cell(value: Decimal) -> str:
     return money_str(value) if value else ""
+
+
+def _expand(ranges: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for part in ranges.split(",") if ranges else ():
+        first, _, last = part.partition("-")
+        out.extend(range(int(first), int(last or first) + 1))
+    return tuple(out)
 
 
 def _ranges(numbers: Sequence[int]) -> str:

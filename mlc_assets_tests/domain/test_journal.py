@@ -222,7 +222,7 @@ def test_frame_markdown_and_fingerprint(mapping) -> None:
     f = j.to_frame()
     assert f.schema["debit"] == MONEY_DTYPE and f.schema["credit"] == MONEY_DTYPE
     assert f["debit"].sum() == f["credit"].sum() == D("20.00")
-    assert f.filter(pl.col("account_key") == "principal")["source_lines"].to_list() == [[2]]
+    assert f.filter(pl.col("account_key") == "principal")["source_ranges"].to_list() == ["2"]
     md = j.preview_markdown()
     assert "| AMZ-12345678901-1 | 2026-10-08 | principal | 4000 | 4000.00 |  | 20.00 | 1 |" in md
     assert "**20.00**" in md
