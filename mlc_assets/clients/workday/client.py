@@ -18,13 +18,14 @@ instead of breaking parsing or silently truncating a journal.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 import zeep
@@ -135,6 +136,39 @@ class ExchangeRecorder(Plugin):
         return items
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _reads(operation: str) -> Callable[[_F], _F]:
+    """Response bodies are read by name (``responses.py``); a value that is not what the
+    element promises (a non-decimal amount, an impossible date, a page count that is no page
+    count) becomes a WorkdayPermanentError naming the operation, not a bare ValueError."""
+
+    def wrap(fn: _F) -> _F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except WorkdayError:
+                raise
+            except (
+                ValueError,
+                TypeError,
+                ArithmeticError,
+                AttributeError,
+                IndexError,
+                KeyError,
+            ) as exc:
+                raise WorkdayPermanentError(
+                    f"response not understood ({type(exc).__name__}: {str(exc)[:300]})",
+                    operation=operation,
+                ) from exc
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
 class WorkdayClient:
     """Typed access to one Workday tenant. Thread-safe for sequential use per instance."""
 
@@ -182,6 +216,12 @@ class WorkdayClient:
         self._services: dict[str, Any] = {}
         self._clients: dict[str, zeep.Client] = {}
         self._lock = threading.Lock()
+
+    def _secrets(self) -> tuple[str, ...]:
+        """Values no error message may repeat (a fault that echoes the password)."""
+        cfg = self.config
+        values = (cfg.password, cfg.oauth_client_secret, cfg.oauth_refresh_token)
+        return tuple(v.get_secret_value() for v in values if v is not None)
 
     def __repr__(self) -> str:
         auth = "oauth" if self._oauth else "isu"
@@ -254,9 +294,16 @@ class WorkdayClient:
             except WorkdayError:
                 raise
             except Exception as exc:
-                mapped = classify_exception(exc, operation=operation, write=write)
+                mapped = classify_exception(
+                    exc, operation=operation, write=write, secrets=self._secrets()
+                )
                 if mapped is exc:
-                    raise
+                    # zeep choked on a response it could not map (an empty Body, a Body
+                    # without the response element): a typed error, the cause chained.
+                    raise WorkdayPermanentError(
+                        f"response not understood ({type(exc).__name__}: {str(exc)[:300]})",
+                        operation=operation,
+                    ) from exc
                 raise mapped from exc
 
         def attempt() -> Any:
@@ -385,6 +432,7 @@ class WorkdayClient:
             security.getparent().remove(security)
         return envelope
 
+    @_reads("Submit_Accounting_Journal")
     def submit_accounting_journal(self, journal: WorkdayJournal) -> SubmitResult:
         if journal.total_debits != journal.total_credits:
             # Workday would refuse it anyway; saying so here names the amounts.
@@ -409,6 +457,7 @@ class WorkdayClient:
             warnings=rx.warnings(response),
         )
 
+    @_reads("Get_Journals")
     def find_journal(self, reference: str) -> JournalRecord | None:
         """The journal whose Accounting_Journal_ID is ``reference``, or None if Workday has none."""
         try:
@@ -482,6 +531,7 @@ class WorkdayClient:
             "Supplier_Invoice_Data": data,
         }
 
+    @_reads("Submit_Supplier_Invoice")
     def submit_supplier_invoice(self, invoice: WorkdaySupplierInvoice) -> SubmitResult:
         response = self._invoke(
             RM, "Submit_Supplier_Invoice", write=True, kwargs=self.supplier_invoice_request(invoice)
@@ -495,6 +545,7 @@ class WorkdayClient:
             warnings=rx.warnings(response),
         )
 
+    @_reads("Get_Supplier_Invoices")
     def find_supplier_invoice(self, reference: str) -> SupplierInvoiceRecord | None:
         try:
             items = list(
@@ -529,6 +580,7 @@ class WorkdayClient:
         return rx.invoice_record(items[0], reference)
 
     # ---- reference data -----------------------------------------------------------------
+    @_reads("Get_Account_Sets")
     def list_ledger_accounts(self, account_set: str | None = None) -> list[LedgerAccount]:
         account_set = account_set or self.config.account_set
         accounts: list[LedgerAccount] = []
@@ -557,15 +609,18 @@ class WorkdayClient:
             accounts += rx.ledger_accounts(item, account_set)
         return accounts
 
+    @_reads("Get_Workday_Companies")
     def list_companies(self) -> list[ReferenceItem]:
         items = self._paged(FM, "Get_Workday_Companies", "Company", {})
         return [c for c in (rx.company(item) for item in items) if c is not None]
 
+    @_reads("Get_Resource_Categories")
     def list_spend_categories(self) -> list[ReferenceItem]:
         kwargs = {"Response_Group": {"Include_Reference": True}}
         items = self._paged(FM, "Get_Resource_Categories", "Resource_Category", kwargs)
         return [c for c in (rx.spend_category(item) for item in items) if c is not None]
 
+    @_reads("Get_Suppliers")
     def find_supplier(self, supplier_id: str | None = None) -> ReferenceItem | None:
         supplier_id = supplier_id or self.config.supplier_id
         try:

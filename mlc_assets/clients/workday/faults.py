@@ -17,13 +17,21 @@ must look the document up before trying again (``WorkdayOutcomeUnknownError``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import requests
 import urllib3
 from lxml import etree
-from zeep.exceptions import Fault, TransportError, XMLParseError
+from zeep.exceptions import (
+    DTDForbidden,
+    EntitiesForbidden,
+    Fault,
+    TransportError,
+    XMLParseError,
+    XMLSyntaxError,
+)
+from zeep.exceptions import Error as ZeepError
 
 from mlc_assets.clients.errors import (
     ApiError,
@@ -122,22 +130,44 @@ def _text(element: etree._Element, name: str) -> str:
     return (found.text or "").strip() if found is not None else ""
 
 
-def validation_issues(detail: etree._Element | None) -> list[ValidationIssue]:
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Blank out secret values a fault may echo (an authentication fault quoting the request)."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+_MAX_TEXT = 1000  # a fault message is for a person; a megabyte of it is not
+
+
+def _short(text: str, secrets: Iterable[str]) -> str:
+    text = scrub(text, secrets)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def validation_issues(
+    detail: etree._Element | None, secrets: Iterable[str] = ()
+) -> list[ValidationIssue]:
     if detail is None:
         return []
+    secrets = tuple(secrets)
     return [
         ValidationIssue(
-            message=_text(err, "Message") or _text(err, "Detail_Message"),
-            xpath=_text(err, "Xpath"),
-            detail=_text(err, "Detail_Message"),
+            message=_short(_text(err, "Message") or _text(err, "Detail_Message"), secrets),
+            xpath=_short(_text(err, "Xpath"), secrets),
+            detail=_short(_text(err, "Detail_Message"), secrets),
         )
         for err in detail.iter(f"{{{WD_NS}}}Validation_Error")
     ]
 
 
-def classify_fault(fault: Fault, *, operation: str, write: bool = False) -> WorkdayError:
-    code = (fault.code or "").split(":")[-1]  # "SOAP-ENV:Client.validationError" -> local part
-    message = (fault.message or "").strip()
+def classify_fault(
+    fault: Fault, *, operation: str, write: bool = False, secrets: Iterable[str] = ()
+) -> WorkdayError:
+    secrets = tuple(secrets)
+    code = _short((fault.code or "").split(":")[-1], secrets)  # local part of the faultcode
+    message = _short((fault.message or "").strip(), secrets)
     if not fault.code:
         # zeep could parse the body as XML but it was no SOAP fault (e.g. an HTML error page).
         cls = WorkdayOutcomeUnknownError if write else WorkdayTransientError
@@ -145,7 +175,7 @@ def classify_fault(fault: Fault, *, operation: str, write: bool = False) -> Work
             "unexpected error page instead of a SOAP response", status=500, operation=operation
         )
     if code.endswith("validationError"):
-        issues = validation_issues(fault.detail) or [ValidationIssue(message=message)]
+        issues = validation_issues(fault.detail, secrets) or [ValidationIssue(message=message)]
         return WorkdayValidationError(issues, operation=operation)
     if code.endswith("authenticationError"):
         return WorkdayAuthenticationError(
@@ -158,7 +188,7 @@ def classify_fault(fault: Fault, *, operation: str, write: bool = False) -> Work
         detail = ""
         if fault.detail is not None:
             found = next(fault.detail.iter(f"{{{WD_NS}}}Detail_Message"), None)
-            detail = (found.text or "").strip() if found is not None else ""
+            detail = _short((found.text or "").strip(), secrets) if found is not None else ""
         text = message + (f" ({detail})" if detail and detail not in message else "")
         if "not authorized" in text.lower():
             return WorkdayAuthorizationError(
@@ -167,7 +197,11 @@ def classify_fault(fault: Fault, *, operation: str, write: bool = False) -> Work
                 operation=operation,
             )
         return WorkdayProcessingError(text, status=500, operation=operation)
-    return WorkdayFaultError(f"SOAP fault {fault.code}: {message}", status=500, operation=operation)
+    return WorkdayFaultError(
+        f"SOAP fault {_short(fault.code or '', secrets)}: {message}",
+        status=500,
+        operation=operation,
+    )
 
 
 def _connect_failed(exc: requests.RequestException) -> bool:
@@ -180,12 +214,29 @@ def _connect_failed(exc: requests.RequestException) -> bool:
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
-def classify_exception(exc: BaseException, *, operation: str, write: bool = False) -> BaseException:
-    """Map zeep/requests failures to WorkdayError; anything else is returned unchanged."""
+def classify_exception(
+    exc: BaseException, *, operation: str, write: bool = False, secrets: Iterable[str] = ()
+) -> BaseException:
+    """Map zeep/requests/lxml failures to WorkdayError; anything else is returned unchanged."""
     if isinstance(exc, WorkdayError):
         return exc
     if isinstance(exc, Fault):
-        return classify_fault(exc, operation=operation, write=write)
+        return classify_fault(exc, operation=operation, write=write, secrets=secrets)
+    if isinstance(exc, DTDForbidden | EntitiesForbidden):
+        # zeep refuses DTDs and entities (forbid_dtd/forbid_entities): no XXE, no entity bomb.
+        return WorkdayPermanentError(
+            f"response refused: it declares a DTD or entities ({type(exc).__name__})",
+            operation=operation,
+        )
+    if isinstance(exc, XMLSyntaxError):
+        # Not XML or no SOAP envelope (a proxy's HTML page, a cut-off body): like an error
+        # page, worth another read; for a write the document may have been committed.
+        cls = WorkdayOutcomeUnknownError if write else WorkdayTransientError
+        first = (str(exc).splitlines() or [""])[0]
+        return cls(
+            f"the response is not a SOAP envelope ({_short(first, secrets)[:300]})",
+            operation=operation,
+        )
     if isinstance(exc, TransportError):
         status = exc.status_code
         if status in (401, 403):
@@ -210,6 +261,11 @@ def classify_exception(exc: BaseException, *, operation: str, write: bool = Fals
         return WorkdayPermanentError(
             f"response does not match the loaded WSDL ({exc}); load the WSDL of the endpoint's "
             "version",
+            operation=operation,
+        )
+    if isinstance(exc, ZeepError | etree.LxmlError):
+        return WorkdayPermanentError(
+            f"unreadable response ({type(exc).__name__}: {_short(str(exc), secrets)[:300]})",
             operation=operation,
         )
     return exc

@@ -60,13 +60,18 @@ def decimal(el: Element | None, name: str) -> Decimal | None:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"Workday sent a non-decimal {name}: {value!r}") from None
+        raise ValueError(f"Workday sent a non-decimal {name}: {value[:40]!r}") from None
 
 
 def day(el: Element | None, name: str) -> date | None:
     value = text(el, name)
     # xsd:date may carry a zone suffix ("2024-05-31-07:00"); the calendar day is what counts.
-    return date.fromisoformat(value[:10]) if value else None
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise ValueError(f"Workday sent a non-date {name}: {value[:40]!r}") from None
 
 
 def ref_ids(ref: Element | None) -> list[tuple[str, str, str | None]]:
@@ -88,10 +93,19 @@ def descriptor(ref: Element | None) -> str | None:
     return None if ref is None else ref.get(q("Descriptor"))
 
 
+# Far beyond any real result set; a larger (or fractional, NaN) count would make the pager
+# request pages for ever.
+MAX_PAGES = 100_000
+
+
 def total_pages(body: Element) -> int:
     results = one(body, "Response_Results")
     value = decimal(results, "Total_Pages")
-    return int(value) if value is not None else 0
+    if value is None:
+        return 0
+    if not value.is_finite() or value != value.to_integral_value() or not 0 <= value <= MAX_PAGES:
+        raise ValueError(f"Workday sent an impossible Total_Pages: {value}")
+    return int(value)
 
 
 def data_items(body: Element, item: str) -> list[Element]:
