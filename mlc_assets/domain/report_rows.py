@@ -201,12 +201,13 @@ def split_bytes_with_reader(
     if to_trim:
         cells = cells.with_columns([pl.col(c).str.strip_chars().replace("", None) for c in to_trim])
     blank = pl.all_horizontal([pl.col(c).is_null() for c in synthetic])
-    return (
-        cells.with_row_index("line_no", offset=first_line_no)
-        .with_columns(pl.col("line_no").cast(pl.Int64))
-        .filter(blank.not_())
-        .rename(dict(zip(synthetic, names, strict=True)))
+    numbered = cells.with_row_index("line_no", offset=first_line_no).with_columns(
+        pl.col("line_no").cast(pl.Int64)
     )
+    # Filtering copies every column; a file without blank lines (the usual case) skips it.
+    if numbered.select(blank.any()).item():
+        numbered = numbered.filter(blank.not_())
+    return numbered.rename(dict(zip(synthetic, names, strict=True)))
 
 
 def split_body(
