@@ -156,13 +156,13 @@ def test_default_mapping_loads() -> None:
     assert load_mapping().rules
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_damage())
 def test_damaged_default_text_loads_or_raises_mapping_error(text: str) -> None:
     assert_clean(text)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data_damage())
 def test_damaged_default_data_loads_or_raises_mapping_error(text: str) -> None:
     assert_clean(text)
