@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
+from mlc_assets.resources.sandbox_runtime import publish_state
 from mlc_assets.sandbox.stack import SandboxStack
 
 SPEED = 200.0
@@ -25,14 +25,5 @@ def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sa
     monkeypatch.setenv("MLC_SANDBOX_SPEED", str(SPEED))
     monkeypatch.setenv("MLC_SANDBOX_SETTLEMENTS", "1")
     with SandboxStack(seed=7, settlements=1, speed=SPEED, data_home=tmp_path) as stack:
-        write_state(
-            tmp_path,
-            SandboxState(
-                pid=os.getpid(),
-                endpoints=stack.endpoints,
-                credentials=stack.credentials,
-                data_home=str(tmp_path),
-                speed=SPEED,
-            ),
-        )
+        publish_state(tmp_path, stack)
         yield stack

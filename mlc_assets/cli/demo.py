@@ -45,7 +45,7 @@ def _run(
     from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
     from mlc_assets.instance import PID_TAG, SOURCE_TAG, release_orphaned_runs, use_dagster_home
     from mlc_assets.partitions import settlement_partitions
-    from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
+    from mlc_assets.resources.sandbox_runtime import publish_state
     from mlc_assets.resources.settings import settings_for
     from mlc_assets.sandbox.stack import SandboxStack
 
@@ -59,16 +59,7 @@ def _run(
         faults=chaos,
         data_home=data_home,
     ) as stack:
-        write_state(
-            data_home,
-            SandboxState(
-                pid=os.getpid(),
-                endpoints=stack.endpoints,
-                credentials=stack.credentials,
-                data_home=str(data_home),
-                speed=speed,
-            ),
-        )
+        publish_state(data_home, stack)
         defs = build_definitions(settings)
         instance = dg.DagsterInstance.get()
         # A demo killed mid-run left its runs "started" and its pool slots taken.

@@ -67,17 +67,9 @@ def serve(
             "speed": speed,
         }
         if data_home is not None:
-            from mlc_assets.resources.sandbox_runtime import SandboxState, write_state
+            from mlc_assets.resources.sandbox_runtime import publish_state
 
-            fields: dict[str, Any] = {
-                "pid": os.getpid(),
-                "endpoints": stack.endpoints,
-                "credentials": stack.credentials,
-                "data_home": str(data_home),
-            }
-            if "speed" in SandboxState.model_fields:  # clients pace by the sandbox speed
-                fields["speed"] = speed
-            write_state(data_home, SandboxState(**fields))
+            publish_state(data_home, stack)
         sys.stdout.write(json.dumps(info, sort_keys=True) + "\n")
         sys.stdout.flush()
         while not stop.wait(0.5):

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from filelock import FileLock
@@ -24,6 +24,9 @@ from pydantic import BaseModel
 
 from mlc_assets.config import Settings
 from mlc_assets.secrets.process_redaction import learn_secrets
+
+if TYPE_CHECKING:
+    from mlc_assets.sandbox.stack import SandboxStack
 
 STATE_FILE = "sandbox.json"
 
@@ -56,6 +59,19 @@ def write_state(data_home: Path | str, state: SandboxState) -> Path:
     os.chmod(tmp, 0o600)  # demo credentials only, but keep the habit
     os.replace(tmp, path)
     return path
+
+
+def publish_state(data_home: Path | str, stack: SandboxStack) -> SandboxState:
+    """Make ``stack`` (running in this process) the sandbox the resources of ``data_home`` use."""
+    state = SandboxState(
+        pid=os.getpid(),
+        endpoints=stack.endpoints,
+        credentials=stack.credentials,
+        data_home=str(data_home),
+        speed=stack.speed,
+    )
+    write_state(data_home, state)
+    return state
 
 
 def read_state(data_home: Path | str) -> SandboxState | None:
