@@ -331,6 +331,31 @@ def add_filter(root: etree._Element, page: Page) -> None:
     B.el(rf, "Count", page.count)
 
 
+_SUPPLIER_ID_TYPES = ("Supplier_ID", "Supplier_Reference_ID")
+
+
+def _requested(
+    req: etree._Element,
+    op: str,
+    ref_element: str,
+    known: Mapping[str, Any],
+    id_types: tuple[str, ...] | None,
+) -> list[str] | None:
+    """The ids a Get request's Request_References names, in request order (None: it names
+    none, so the whole set is asked for). One unknown id faults the request, as in Workday."""
+    refs = child(req, "Request_References")
+    if refs is None:
+        return None
+    names = []
+    for n, ref in enumerate(children(refs, ref_element), start=1):
+        for id_type, value, _ in ids(ref):
+            if (id_types is not None and id_type not in id_types) or value not in known:
+                xpath = f"/wd:{op}_Request[1]/wd:Request_References[1]/wd:{ref_element}[{n}]"
+                raise validation_fault([invalid_id(value, id_type, xpath)])
+            names.append(value)
+    return names
+
+
 # ---- the tenant ---------------------------------------------------------------------------------
 @dataclass
 class WorkdayTenant:
@@ -792,22 +817,10 @@ class WorkdayTenant:
     def op_Get_Account_Sets(self, req: etree._Element) -> etree._Element:
         version = req.get(w("version"), "v46.1")
         refs = child(req, "Request_References")
-        names = list(self.accounts)
-        if refs is not None:
-            names = []
-            for n, ref in enumerate(children(refs, "Account_Set_Reference"), start=1):
-                for id_type, value, _ in ids(ref):
-                    if id_type != "Account_Set_ID" or value not in self.accounts:
-                        raise validation_fault(
-                            [
-                                invalid_id(
-                                    value,
-                                    id_type,
-                                    f"/wd:Get_Account_Sets_Request[1]/wd:Request_References[1]/wd:Account_Set_Reference[{n}]",
-                                )
-                            ]
-                        )
-                    names.append(value)
+        asked = _requested(
+            req, "Get_Account_Sets", "Account_Set_Reference", self.accounts, ("Account_Set_ID",)
+        )
+        names = list(self.accounts) if asked is None else asked
         page = paging(req, names, "Get_Account_Sets")
         env, root = response_root("Get_Account_Sets_Response", version)
         if refs is not None:
@@ -835,23 +848,8 @@ class WorkdayTenant:
 
     def op_Get_Workday_Companies(self, req: etree._Element) -> etree._Element:
         version = req.get(w("version"), "v46.1")
-        refs = child(req, "Request_References")
-        names = sorted(self.companies)
-        if refs is not None:
-            names = []
-            for n, ref in enumerate(children(refs, "Company_Reference"), start=1):
-                for id_type, value, _ in ids(ref):
-                    if value not in self.companies:
-                        raise validation_fault(
-                            [
-                                invalid_id(
-                                    value,
-                                    id_type,
-                                    f"/wd:Get_Workday_Companies_Request[1]/wd:Request_References[1]/wd:Company_Reference[{n}]",
-                                )
-                            ]
-                        )
-                    names.append(value)
+        asked = _requested(req, "Get_Workday_Companies", "Company_Reference", self.companies, None)
+        names = sorted(self.companies) if asked is None else asked
         page = paging(req, names, "Get_Workday_Companies")
         env, root = response_root("Get_Workday_Companies_Response", version)
         add_filter(root, page)
@@ -887,25 +885,10 @@ class WorkdayTenant:
     def op_Get_Suppliers(self, req: etree._Element) -> etree._Element:
         version = req.get(w("version"), "v46.1")
         refs = child(req, "Request_References")
-        names = sorted(self.suppliers)
-        if refs is not None:
-            names = []
-            for n, ref in enumerate(children(refs, "Supplier_Reference"), start=1):
-                for id_type, value, _ in ids(ref):
-                    if (
-                        id_type not in ("Supplier_ID", "Supplier_Reference_ID")
-                        or value not in self.suppliers
-                    ):
-                        raise validation_fault(
-                            [
-                                invalid_id(
-                                    value,
-                                    id_type,
-                                    f"/wd:Get_Suppliers_Request[1]/wd:Request_References[1]/wd:Supplier_Reference[{n}]",
-                                )
-                            ]
-                        )
-                    names.append(value)
+        asked = _requested(
+            req, "Get_Suppliers", "Supplier_Reference", self.suppliers, _SUPPLIER_ID_TYPES
+        )
+        names = sorted(self.suppliers) if asked is None else asked
         page = paging(req, names, "Get_Suppliers")
         env, root = response_root("Get_Suppliers_Response", version)
         if refs is not None:
@@ -939,10 +922,7 @@ class WorkdayTenant:
         supplier = ""
         for id_type, value, _ in ids(child(data, "Supplier_Reference")):
             supplier = value
-            if (
-                id_type not in ("Supplier_ID", "Supplier_Reference_ID")
-                or value not in self.suppliers
-            ):
+            if id_type not in _SUPPLIER_ID_TYPES or value not in self.suppliers:
                 issues.append(invalid_id(value, id_type, f"{base}/wd:Supplier_Reference[1]"))
             elif not self.suppliers[value][1]:
                 issues.append(

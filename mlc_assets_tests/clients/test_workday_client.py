@@ -21,6 +21,7 @@ from mlc_assets.clients.workday import (
     WorkdayTransientError,
     WorkdayValidationError,
 )
+from mlc_assets.clients.workday.faults import WorkdayPermanentError
 from mlc_assets.sandbox.workday_app import (
     DEFAULT_ACCOUNTS,
     DEFAULT_COMPANIES,
@@ -315,6 +316,9 @@ def test_reference_data_with_paging(sandbox: Sandbox) -> None:
     old = client.find_supplier("OLD_SUPPLIER")
     assert old is not None and not old.active
     assert client.find_supplier("NOBODY") is None
+    # An id the tenant does not know faults the whole Get (as Workday does), named as such.
+    with pytest.raises(WorkdayPermanentError, match="account set 'NOPE' does not exist"):
+        client.list_ledger_accounts("NOPE")
 
 
 def test_retired_accounts_are_listed_inactive_and_refused() -> None:
