@@ -90,15 +90,15 @@ class DeltekJournalLine(_Frozen):
         return self
 
 
-class DeltekJournalBatch(_Frozen):
+class _Batch(_Frozen):
+    """What a journal batch and an AR invoice batch share, checked alike."""
+
     batch: str
     period: int | None = None  # YYYYPP; None: resolve from posting_date
     posting_date: date
     description: str
-    ref_no: str | None = None  # default: the batch name without its letter prefix, ≤ 12
     company: str | None = None
     currency: str = "USD"
-    lines: list[DeltekJournalLine] = Field(min_length=1)
 
     @field_validator("batch")
     @classmethod
@@ -109,6 +109,11 @@ class DeltekJournalBatch(_Frozen):
     @classmethod
     def _period(cls, v: int | None) -> int | None:
         return _check_period(v)
+
+
+class DeltekJournalBatch(_Batch):
+    ref_no: str | None = None  # default: the batch name without its letter prefix, ≤ 12
+    lines: list[DeltekJournalLine] = Field(min_length=1)
 
     @field_validator("ref_no")
     @classmethod
@@ -154,32 +159,16 @@ class DeltekInvoiceLine(_Frozen):
         return self
 
 
-class DeltekInvoiceBatch(_Frozen):
+class DeltekInvoiceBatch(_Batch):
     """AR invoice file (``inControl``), the alternative to JEs when the Amazon receivable
     must go through AR [DOC: PM-INCtl; NOTES §4.4, §8 of the examples]."""
 
-    batch: str
     invoice: str
-    period: int | None = None
-    posting_date: date
     due_date: date | None = None
-    description: str
     wbs1: str
     wbs2: str = ""
     wbs3: str = ""
-    company: str | None = None
-    currency: str = "USD"
     lines: list[DeltekInvoiceLine] = Field(min_length=1)
-
-    @field_validator("batch")
-    @classmethod
-    def _batch(cls, v: str) -> str:
-        return _check_batch(v)
-
-    @field_validator("period")
-    @classmethod
-    def _period(cls, v: int | None) -> int | None:
-        return _check_period(v)
 
     @field_validator("invoice")
     @classmethod
