@@ -448,44 +448,56 @@ class WorkdayClient:
         response = self._invoke(
             FM, "Submit_Accounting_Journal", write=True, kwargs=self.journal_request(journal)
         )
-        ref = rx.one(response, "Accounting_Journal_Reference")
-        return SubmitResult(
-            wid=rx.ref_id(ref, "WID"),
-            reference_id=rx.ref_id(ref, "Accounting_Journal_ID") or journal.reference,
-            descriptor=rx.descriptor(ref),
-            status="submitted" if self.config.submit else "draft",
-            warnings=rx.warnings(response),
+        return self._submitted(
+            response, "Accounting_Journal_Reference", "Accounting_Journal_ID", journal.reference
         )
 
     @_reads("Get_Journals")
     def find_journal(self, reference: str) -> JournalRecord | None:
         """The journal whose Accounting_Journal_ID is ``reference``, or None if Workday has none."""
+        entry = self._find_one(
+            FM,
+            "Get_Journals",
+            "Journal_Entry",
+            {
+                "Request_References": {
+                    "JournalEntryReference": [_ref("Accounting_Journal_ID", reference)]
+                },
+                "Response_Group": {"Include_Attachment_Data": False},
+            },
+            what=f"journals carry the reference {reference}",
+        )
+        return None if entry is None else rx.journal_record(entry, reference)
+
+    def _submitted(
+        self, response: Any, ref_element: str, id_type: str, reference: str
+    ) -> SubmitResult:
+        ref = rx.one(response, ref_element)
+        return SubmitResult(
+            wid=rx.ref_id(ref, "WID"),
+            reference_id=rx.ref_id(ref, id_type) or reference,
+            descriptor=rx.descriptor(ref),
+            status="submitted" if self.config.submit else "draft",
+            warnings=rx.warnings(response),
+        )
+
+    def _find_one(
+        self, service: str, operation: str, element: str, request: dict[str, Any], *, what: str
+    ) -> Any | None:
+        """The one document a Get by reference returns, or None. Workday answers an unknown
+        reference with a validation fault (NOTES.md section 5), which means "none" here; two
+        documents under one reference cannot be told apart and must be resolved in Workday."""
         try:
-            entries = list(
-                self._paged(
-                    FM,
-                    "Get_Journals",
-                    "Journal_Entry",
-                    {
-                        "Request_References": {
-                            "JournalEntryReference": [_ref("Accounting_Journal_ID", reference)]
-                        },
-                        "Response_Group": {"Include_Attachment_Data": False},
-                    },
-                )
-            )
+            items = list(self._paged(service, operation, element, request))
         except WorkdayValidationError as exc:
             if exc.is_invalid_reference():
-                return None  # Workday's way of saying "no such ID" (NOTES.md section 5)
+                return None
             raise
-        if not entries:
-            return None
-        if len(entries) > 1:
+        if len(items) > 1:
             raise WorkdayPermanentError(
-                f"{len(entries)} journals carry the reference {reference}; resolve in Workday",
-                operation="Get_Journals",
+                f"{len(items)} {what}; resolve in Workday", operation=operation
             )
-        return rx.journal_record(entries[0], reference)
+        return items[0] if items else None
 
     # ---- supplier invoices ---------------------------------------------------------------
     def supplier_invoice_request(self, invoice: WorkdaySupplierInvoice) -> dict[str, Any]:
@@ -536,48 +548,28 @@ class WorkdayClient:
         response = self._invoke(
             RM, "Submit_Supplier_Invoice", write=True, kwargs=self.supplier_invoice_request(invoice)
         )
-        ref = rx.one(response, "Supplier_Invoice_Reference")
-        return SubmitResult(
-            wid=rx.ref_id(ref, "WID"),
-            reference_id=rx.ref_id(ref, "Supplier_Invoice_Reference_ID") or invoice.reference,
-            descriptor=rx.descriptor(ref),
-            status="submitted" if self.config.submit else "draft",
-            warnings=rx.warnings(response),
+        return self._submitted(
+            response,
+            "Supplier_Invoice_Reference",
+            "Supplier_Invoice_Reference_ID",
+            invoice.reference,
         )
 
     @_reads("Get_Supplier_Invoices")
     def find_supplier_invoice(self, reference: str) -> SupplierInvoiceRecord | None:
-        try:
-            items = list(
-                self._paged(
-                    RM,
-                    "Get_Supplier_Invoices",
-                    "Supplier_Invoice",
-                    {
-                        "Request_References": {
-                            "Supplier_Invoice_Reference": [
-                                _ref("Supplier_Invoice_Reference_ID", reference)
-                            ]
-                        },
-                        "Response_Group": {
-                            "Include_Reference": True,
-                            "Include_Attachment_Data": False,
-                        },
-                    },
-                )
-            )
-        except WorkdayValidationError as exc:
-            if exc.is_invalid_reference():
-                return None
-            raise
-        if not items:
-            return None
-        if len(items) > 1:
-            raise WorkdayPermanentError(
-                f"{len(items)} supplier invoices carry the reference {reference}",
-                operation="Get_Supplier_Invoices",
-            )
-        return rx.invoice_record(items[0], reference)
+        item = self._find_one(
+            RM,
+            "Get_Supplier_Invoices",
+            "Supplier_Invoice",
+            {
+                "Request_References": {
+                    "Supplier_Invoice_Reference": [_ref("Supplier_Invoice_Reference_ID", reference)]
+                },
+                "Response_Group": {"Include_Reference": True, "Include_Attachment_Data": False},
+            },
+            what=f"supplier invoices carry the reference {reference}",
+        )
+        return None if item is None else rx.invoice_record(item, reference)
 
     # ---- reference data -----------------------------------------------------------------
     @_reads("Get_Account_Sets")
