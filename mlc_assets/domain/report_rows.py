@@ -17,7 +17,10 @@ are an error unless all empty; blank rows are skipped but line numbers stay phys
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
+import pyarrow as pa
 
 from mlc_assets.domain.errors import SettlementFileError
 
@@ -152,8 +155,64 @@ def _has_wide_space(body: bytes) -> bool:
     return False
 
 
-def _expected_rows(data: bytes, skip_lines: int) -> int:
-    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1) - skip_lines
+# polars indexes rows with u32: longer buffers take the pure-Python checks.
+MAX_BYTE_VIEW = 2**32 - 2
+
+
+def byte_series(data: bytes) -> pl.Series:
+    """The bytes as a UInt8 series, without a copy (the series keeps ``data`` alive).
+
+    Whole-buffer scans (count a byte, test neighbouring bytes) then run as vectorised polars
+    kernels: counting the newlines of a 170 MB file this way takes a fifth of the time of
+    ``bytes.count``.
+    """
+    return pl.Series(pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)]))
+
+
+@dataclass(frozen=True)
+class _ByteScan:
+    newlines: int
+    space_at_cell_edge: bool  # conservative: True may be a false alarm, False is a proof
+
+
+def _scan_bytes(data: bytes) -> _ByteScan:
+    """Newline count and "may a cell start or end with an ASCII space", in one pass.
+
+    A cell's first byte follows a tab, a newline or the buffer start; its last byte precedes
+    a tab, a newline, a CRLF's carriage return or the buffer end. So when no space sits next
+    to a byte below 0x0E (which covers tab, LF and CR) nor at either end of the buffer, no
+    cell of any row can need an ASCII-space trim.
+    """
+    if len(data) < 2 or len(data) > MAX_BYTE_VIEW:
+        return _ByteScan(
+            newlines=data.count(b"\n"),
+            space_at_cell_edge=(
+                b" " in data
+                if len(data) < 2
+                else any(p in data for p in (b" \t", b"\t ", b" \n", b"\n ", b" \r"))
+                or data.startswith(b" ")
+                or data.endswith(b" ")
+            ),
+        )
+    view = byte_series(data)
+    pairs = pl.DataFrame({"a": view.slice(0, len(data) - 1), "b": view.slice(1)})
+    a, b = pl.col("a"), pl.col("b")
+    scan = pairs.select(
+        newlines=(a == 10).sum(),
+        space_then_edge=((a == 32) & (b < 14)).any(),
+        edge_then_space=((a < 14) & (b == 32)).any(),
+    ).row(0, named=True)
+    return _ByteScan(
+        newlines=scan["newlines"] + (data[-1] == 10),
+        space_at_cell_edge=scan["space_then_edge"]
+        or scan["edge_then_space"]
+        or data[0] == 32
+        or data[-1] == 32,
+    )
+
+
+def _expected_rows(data: bytes, newlines: int, skip_lines: int) -> int:
+    return newlines + (0 if not data or data.endswith(b"\n") else 1) - skip_lines
 
 
 def split_bytes_with_reader(
@@ -186,10 +245,16 @@ def split_bytes_with_reader(
         )
     except pl.exceptions.PolarsError:
         return None
-    if cells.height != _expected_rows(data, skip_lines) or cells.columns != synthetic:
+    scan = _scan_bytes(data)
+    if (
+        cells.height != _expected_rows(data, scan.newlines, skip_lines)
+        or cells.columns != synthetic
+    ):
         return None
     if b"\x0b" in data or b"\x0c" in data or _has_wide_space(data):
         to_trim = synthetic
+    elif not scan.space_at_cell_edge:
+        to_trim = []
     else:
         ends = cells.select(
             [

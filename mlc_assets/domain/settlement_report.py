@@ -27,6 +27,7 @@ Decisions (documented here because the canonical frame depends on them):
 from __future__ import annotations
 
 import codecs
+import functools
 from decimal import Decimal
 
 import charset_normalizer
@@ -41,7 +42,7 @@ from mlc_assets.domain.report_formats import (
     LayoutMismatch,
     detect_layout,
 )
-from mlc_assets.domain.report_rows import split_body
+from mlc_assets.domain.report_rows import MAX_BYTE_VIEW, byte_series, split_body
 from mlc_assets.domain.report_values import (
     DecimalStyle,
     detect_decimal_style,
@@ -120,6 +121,11 @@ def parse_settlement_report(
         encoding = ascii_codec
         first = (data[:newline] if newline >= 0 else data).decode()
         body = data
+    elif (fast := _transcode_declared(data, charset)) is not None:
+        # A declared single-byte charset: only the non-ASCII bytes are rewritten.
+        encoding, body = fast
+        end = body.find(b"\n")
+        first = (body[:end] if end >= 0 else body).decode()
     else:
         text, encoding = _decode(data, charset, file_name=file_name)
         end = text.find("\n")
@@ -237,6 +243,69 @@ def _ascii_codec(data: bytes, charset: str | None) -> str | None:
     except LookupError:
         return None  # _decode words the error
     return codec if codec in _ASCII_COMPATIBLE else None
+
+
+@functools.cache
+def _single_byte_table(codec: str) -> tuple[bytes | None, ...] | None:
+    """UTF-8 for each byte value in ``codec`` (None: the byte is undefined there).
+
+    None when the codec is not a single-byte code page in which ASCII bytes mean ASCII
+    (then the generic decode runs): only for such code pages can the transcoding keep the
+    ASCII bytes, and with them every tab and newline, in place.
+    """
+    table: list[bytes | None] = []
+    for value in range(256):
+        try:
+            text = bytes([value]).decode(codec)
+        except UnicodeDecodeError:
+            table.append(None)
+            continue
+        except LookupError:  # pragma: no cover - the codec name came from codecs.lookup
+            return None
+        if len(text) != 1 or (value < 0x80 and text != chr(value)) or text == "\ufeff":
+            return None
+        table.append(text.encode("utf-8"))
+    return tuple(table)
+
+
+# Above this share of non-ASCII bytes the per-byte splice loses to one decode + encode.
+_SPLICE_MAX_SHARE = 64
+
+
+def _transcode_declared(data: bytes, charset: str | None) -> tuple[str, bytes] | None:
+    """(codec, UTF-8 bytes) for a declared single-byte charset; None → the generic path.
+
+    Exactly ``data.decode(codec).encode("utf-8")``, but built from slices of ``data`` around
+    its non-ASCII bytes: European files hold a few thousand such bytes in 170 MB, and the
+    generic decode + encode of all of it costs more than reading the CSV. A byte the code
+    page does not define also returns None, so ``_decode`` words that error.
+    """
+    if not charset or len(data) > MAX_BYTE_VIEW:
+        return None
+    name = charset.strip().strip("\"'").lower()
+    try:
+        codec = codecs.lookup(_CHARSET_ALIASES.get(name, name)).name
+    except LookupError:
+        return None
+    table = _single_byte_table(codec)
+    if table is None:
+        return None
+    view = byte_series(data)
+    high = (view >= 0x80).arg_true()
+    if len(high) * _SPLICE_MAX_SHARE > len(data):
+        return None
+    buffer = memoryview(data)
+    pieces: list[bytes | memoryview] = []
+    start = 0
+    for at in high.to_list():
+        utf8 = table[data[at]]
+        if utf8 is None:
+            return None
+        pieces.append(buffer[start:at])
+        pieces.append(utf8)
+        start = at + 1
+    pieces.append(buffer[start:])
+    return codec, b"".join(pieces)
 
 
 def _is_currency(value: str) -> bool:

@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlc_assets.domain.errors import SettlementFileError
-from mlc_assets.domain.report_rows import split_body, split_bytes_with_reader, split_rows
+from mlc_assets.domain.report_rows import (
+    _scan_bytes,
+    byte_series,
+    split_body,
+    split_bytes_with_reader,
+    split_rows,
+)
 
 NAMES = ["a", "b", "c", "d"]
 # Spaces of every kind the trimming rules know: ASCII, vertical tab, NBSP, U+2003, U+3000,
@@ -54,3 +60,20 @@ def test_wider_rows_fall_back_and_name_the_line() -> None:
     with pytest.raises(SettlementFileError) as info:
         split_body(data, NAMES, skip_lines=1, file_name="f")
     assert info.value.line == 4
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(list(b" \t\n\rx\x00\x0b\xc3")), max_size=40).map(bytes))
+def test_byte_scan_counts_newlines_and_never_misses_an_edge_space(data: bytes) -> None:
+    scan = _scan_bytes(data)
+    assert scan.newlines == data.count(b"\n")
+    # Any cell (split on LF and tab, CRLF's CR dropped) that starts or ends with a space
+    # must have been flagged; a flag without such a cell is allowed (conservative).
+    cells = [c for line in data.split(b"\n") for c in line.removesuffix(b"\r").split(b"\t")]
+    if any(c.startswith(b" ") or c.endswith(b" ") for c in cells):
+        assert scan.space_at_cell_edge
+
+
+def test_byte_view_is_the_bytes() -> None:
+    data = bytes(range(256)) * 3
+    assert byte_series(data).to_list() == list(data)
