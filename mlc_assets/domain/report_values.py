@@ -69,12 +69,27 @@ def detect_decimal_style(
     dots = distinct.filter(distinct.str.contains(_DOT_DECISIVE))
     commas = distinct.filter(distinct.str.contains(_COMMA_DECISIVE))
     if dots.len() and not commas.len():
-        count = int(values.is_in(dots.implode()).sum())
-        return DecimalStyle(*DOT, reason=f"{count} point-decimal values")
+        return DecimalStyle(
+            *DOT, reason=f"{_count_in(values, distinct, dots)} point-decimal values"
+        )
     if commas.len() and not dots.len():
-        count = int(values.is_in(commas.implode()).sum())
+        count = _count_in(values, distinct, commas)
         return DecimalStyle(*COMMA, reason=f"{count} comma-decimal values")
     return _detect_decimal_style_full(cells, currency, file_name=file_name)
+
+
+def _count_in(values: pl.Series, distinct: pl.Series, subset: pl.Series) -> int:
+    """How many of ``values`` are in ``subset`` (of their ``distinct`` values).
+
+    Counted on the smaller side: usually every amount is decisive and the rest is empty,
+    so no pass over the million cells is needed.
+    """
+    if values.null_count():
+        return int(values.is_in(subset.implode()).sum())
+    if subset.len() == distinct.len():
+        return values.len()
+    others = distinct.filter(distinct.is_in(subset.implode()).not_())
+    return values.len() - int(values.is_in(others.implode()).sum())
 
 
 def _detect_decimal_style_full(
@@ -442,7 +457,8 @@ def _parse_uniform(
         return None
     if not aware:
         parsed = parsed.dt.replace_time_zone("UTC")
-    has = pl.Series([has_time] * len(values), dtype=pl.Boolean) & present
+    # Every present cell has the first value's format, so it has a time iff that one has.
+    has = present if has_time else present & False
     label = _label(family.name, _first_parts(family, first_value))
     return ParsedDates(parsed.alias(values.name), has, label)
 

@@ -421,16 +421,24 @@ def _posted(
         details["posted-date"], line_nos, column="posted-date", file_name=file_name
     )
     detected["date:posted-date"] = date.label
-    from_date = pl.select(pl.when(pl.lit(date.has_time)).then(pl.lit(date.values))).to_series()
+
+    def from_date() -> pl.Series:
+        return pl.select(pl.when(pl.lit(date.has_time)).then(pl.lit(date.values))).to_series()
+
     if "posted-date-time" in layout.positions:
         stamp = parse_datetimes(
             details["posted-date-time"], line_nos, column="posted-date-time", file_name=file_name
         )
         detected["date:posted-date-time"] = stamp.label
-        posted_datetime = stamp.values.fill_null(from_date)
+        # Fallbacks are only built when a cell is empty (real V2 files fill both columns).
+        posted_datetime = (
+            stamp.values.fill_null(from_date()) if stamp.values.null_count() else stamp.values
+        )
     else:
-        posted_datetime = from_date
-    posted_date = date.values.dt.date().fill_null(posted_datetime.dt.date())
+        posted_datetime = from_date()
+    posted_date = date.values.dt.date()
+    if posted_date.null_count():
+        posted_date = posted_date.fill_null(posted_datetime.dt.date())
     return pl.DataFrame({"posted_date": posted_date, "posted_datetime": posted_datetime})
 
 
