@@ -173,15 +173,22 @@ def byte_series(data: bytes) -> pl.Series:
 class _ByteScan:
     newlines: int
     space_at_cell_edge: bool  # conservative: True may be a false alarm, False is a proof
+    tab_lf_only: bool  # no control byte below 0x0E but tab and LF (so no CR, VT, FF)
+    ascii: bool
+
+
+_CONTROLS = frozenset(range(14)) - {9, 10}
 
 
 def _scan_bytes(data: bytes) -> _ByteScan:
-    """Newline count and "may a cell start or end with an ASCII space", in one pass.
+    """The whole-buffer facts the reader path needs, in one pass over the bytes.
 
     A cell's first byte follows a tab, a newline or the buffer start; its last byte precedes
     a tab, a newline, a CRLF's carriage return or the buffer end. So when no space sits next
     to a byte below 0x0E (which covers tab, LF and CR) nor at either end of the buffer, no
-    cell of any row can need an ASCII-space trim.
+    cell of any row can need an ASCII-space trim. Bytes below 0x0E that are neither tab nor
+    LF are counted rather than looked for one by one: when there are none, the CR and
+    VT/FF tests need no further scan.
     """
     if len(data) < 2 or len(data) > MAX_BYTE_VIEW:
         return _ByteScan(
@@ -193,21 +200,34 @@ def _scan_bytes(data: bytes) -> _ByteScan:
                 or data.startswith(b" ")
                 or data.endswith(b" ")
             ),
+            tab_lf_only=False,
+            ascii=data.isascii(),
         )
     view = byte_series(data)
-    pairs = pl.DataFrame({"a": view.slice(0, len(data) - 1), "b": view.slice(1)})
+    pairs = pl.LazyFrame({"a": view.slice(0, len(data) - 1), "b": view.slice(1)})
     a, b = pl.col("a"), pl.col("b")
-    scan = pairs.select(
-        newlines=(a == 10).sum(),
-        space_then_edge=((a == 32) & (b < 14)).any(),
-        edge_then_space=((a < 14) & (b == 32)).any(),
-    ).row(0, named=True)
+    # Lazy, so the shared comparisons (a < 14, ...) are computed once.
+    scan = (
+        pairs.select(
+            newlines=(a == 10).sum(),
+            tabs=(a == 9).sum(),
+            controls=(a < 14).sum(),
+            high=(a >= 0x80).any(),
+            space_then_edge=((a == 32) & (b < 14)).any(),
+            edge_then_space=((a < 14) & (b == 32)).any(),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    last = data[-1]
     return _ByteScan(
-        newlines=scan["newlines"] + (data[-1] == 10),
+        newlines=scan["newlines"] + (last == 10),
         space_at_cell_edge=scan["space_then_edge"]
         or scan["edge_then_space"]
         or data[0] == 32
-        or data[-1] == 32,
+        or last == 32,
+        tab_lf_only=scan["controls"] == scan["newlines"] + scan["tabs"] and last not in _CONTROLS,
+        ascii=not scan["high"] and last < 0x80,
     )
 
 
@@ -229,7 +249,8 @@ def split_bytes_with_reader(
     whitespace at an end: ASCII spaces are found by prefix/suffix tests; vertical tab, form
     feed or any non-ASCII Unicode space anywhere in the file trims every column.
     """
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    scan = _scan_bytes(data)
+    if not scan.tab_lf_only and b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return None
     synthetic = [f"c{i}" for i in range(len(names))]
     try:
@@ -245,13 +266,13 @@ def split_bytes_with_reader(
         )
     except pl.exceptions.PolarsError:
         return None
-    scan = _scan_bytes(data)
     if (
         cells.height != _expected_rows(data, scan.newlines, skip_lines)
         or cells.columns != synthetic
     ):
         return None
-    if b"\x0b" in data or b"\x0c" in data or _has_wide_space(data):
+    vertical = not scan.tab_lf_only and (b"\x0b" in data or b"\x0c" in data)
+    if vertical or (not scan.ascii and _has_wide_space(data)):
         to_trim = synthetic
     elif not scan.space_at_cell_edge:
         to_trim = []

@@ -63,10 +63,15 @@ def test_wider_rows_fall_back_and_name_the_line() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(list(b" \t\n\rx\x00\x0b\xc3")), max_size=40).map(bytes))
+@given(
+    st.lists(st.sampled_from(list(b" \t\n\rx\x00\x0b\x0c\x0e\x7f\x80\xc3")), max_size=40).map(bytes)
+)
 def test_byte_scan_counts_newlines_and_never_misses_an_edge_space(data: bytes) -> None:
     scan = _scan_bytes(data)
     assert scan.newlines == data.count(b"\n")
+    assert scan.ascii == data.isascii()
+    if scan.tab_lf_only:
+        assert not any(b in data for b in (b"\r", b"\x0b", b"\x0c"))
     # Any cell (split on LF and tab, CRLF's CR dropped) that starts or ends with a space
     # must have been flagged; a flag without such a cell is allowed (conservative).
     cells = [c for line in data.split(b"\n") for c in line.removesuffix(b"\r").split(b"\t")]
@@ -77,3 +82,20 @@ def test_byte_scan_counts_newlines_and_never_misses_an_edge_space(data: bytes) -
 def test_byte_view_is_the_bytes() -> None:
     data = bytes(range(256)) * 3
     assert byte_series(data).to_list() == list(data)
+
+
+def test_byte_scan_of_a_plain_file() -> None:
+    scan = _scan_bytes(b"h\th\nx\ty\n")
+    assert (scan.newlines, scan.space_at_cell_edge, scan.tab_lf_only, scan.ascii) == (
+        2,
+        False,
+        True,
+        True,
+    )
+    scan = _scan_bytes("h\th\r\nx \t\u00e9\n".encode())
+    assert (scan.newlines, scan.space_at_cell_edge, scan.tab_lf_only, scan.ascii) == (
+        2,
+        True,
+        False,
+        False,
+    )
