@@ -365,8 +365,10 @@ def build_journal(
     month_of = pl.coalesce(
         pl.col("posted_date").dt.truncate("1mo"), pl.lit(end_day.replace(day=1), dtype=pl.Date)
     )
-    lines = lines.with_columns(month_of.alias("month"))
-    months = sorted(lines["month"].unique().to_list()) if lines.height else []
+    months: list[date] = []
+    if settings.split_by_month:  # a month per line only when the entries split by it
+        lines = lines.with_columns(month_of.alias("month"))
+        months = sorted(lines["month"].unique().to_list()) if lines.height else []
 
     def prefix(entry_no: int) -> str:
         return f"{settings.reference_prefix}-{header.settlement_id}-{entry_no}"
@@ -486,12 +488,12 @@ def _assert_invariants(journal: Journal, lines: pl.DataFrame) -> None:
         )
     journal_lines = [ln for e in journal.entries for ln in e.lines]
     try:
-        used = _decode_ranges([ln.source_ranges for ln in journal_lines])
+        bounds = _range_bounds([ln.source_ranges for ln in journal_lines])
     except ValueError as exc:
         raise JournalError(f"settlement {journal.settlement_id}: {exc}") from None
     counts = (
-        used.group_by("journal_line")
-        .len()
+        bounds.group_by("journal_line")
+        .agg((pl.col("last") - pl.col("first") + 1).sum().alias("len"))
         .join(
             pl.DataFrame(
                 {
@@ -505,6 +507,7 @@ def _assert_invariants(journal: Journal, lines: pl.DataFrame) -> None:
             coalesce=True,
         )
         .filter(pl.col("len").fill_null(0) != pl.col("line_count").fill_null(-1))
+        .sort("journal_line")
     )
     if counts.height:
         bad = journal_lines[int(counts["journal_line"][0])]
@@ -514,61 +517,174 @@ def _assert_invariants(journal: Journal, lines: pl.DataFrame) -> None:
             f"{bad.line_count} line(s) but its source ranges name {named}"
         )
     # Every report line exactly once: the multisets of line numbers are equal.
-    if not used["line_no"].sort().equals(lines["line_no"].sort()):
+    if not _same_numbers(bounds, lines["line_no"]):
         raise JournalError(f"settlement {journal.settlement_id}: not every line is journalled once")
 
 
-def source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Per group of ``keys``: its ``line_no`` values as ranges text (as :func:`_ranges`).
-
-    Column-wise, no Python per line: a number starts a range unless it follows its group's
-    previous number by one, and ends one unless its group's next number follows it by one;
-    only starts and ends are rendered. ``frame`` must be sorted by ``line_no``."""
-    no = pl.col("line_no")
-    starts = (no.diff().over(keys) != 1).fill_null(True)
-    ends = (no.diff(-1).over(keys) != -1).fill_null(True)
-    token = pl.concat_str(
-        [
-            no.cast(pl.Utf8),
-            pl.when(pl.col("_start") & ~pl.col("_end")).then(pl.lit("-")).otherwise(pl.lit(",")),
-        ]
-    )
-    return (
-        frame.select(*dict.fromkeys([*keys, "line_no"]), starts.alias("_start"), ends.alias("_end"))
-        .filter(pl.col("_start") | pl.col("_end"))
-        .group_by(keys)
-        .agg(token.str.join("").str.strip_suffix(",").alias("source_ranges"))
-    )
+# One range: a number, or two joined by "-"; no sign, no leading zero (the text is ours).
+_NUMBER = r"(?:0|[1-9][0-9]*)"
+_RANGE = rf"{_NUMBER}(?:-{_NUMBER})?"
+_RANGES_TEXT = rf"^(?:{_RANGE}(?:,{_RANGE})*)?$"
+_INT64_MAX = (1 << 63) - 1
 
 
-def _decode_ranges(texts: list[str]) -> pl.DataFrame:
-    """``journal_line`` (index into ``texts``) and ``line_no`` for every number the ranges
-    name, column-wise; ValueError on text that is not ranges."""
-    parts = (
-        pl.DataFrame({"part": texts}, schema={"part": pl.Utf8})
-        .with_row_index("journal_line")
-        .with_columns(pl.col("part").str.split(","))
-        .explode("part")
-        .filter(pl.col("part") != "")
-    )
+def _bad_part(text: str) -> str | None:
+    """The first part of ``text`` that is not a range (error path only: Python per part)."""
+    for part in text.split(",") if text else ():
+        first, dash, last = part.partition("-")
+        numbers = (first, last) if dash else (first,)
+        if not all(n.isascii() and n.isdigit() and (n == "0" or n[0] != "0") for n in numbers):
+            return part
+        if int(numbers[0]) > int(numbers[-1]) or int(numbers[-1]) > _INT64_MAX:
+            return part
+    return None
+
+
+def _range_bounds(texts: list[str]) -> pl.DataFrame:
+    """``journal_line`` (index into ``texts``), ``first`` and ``last`` of every range the
+    texts name, column-wise and without expanding ranges into numbers; ValueError naming
+    the part when a text is not ranges.
+
+    The texts are checked against the ranges grammar first (one regex pass), so splitting at
+    ``,`` and before ``-`` leaves only numbers, each range's last one marked by its ``-``."""
+    series = pl.Series("text", texts, dtype=pl.Utf8)
+    well_formed = series.str.contains(_RANGES_TEXT)
+    if not well_formed.all():
+        text = series.filter(~well_formed)[0]
+        raise ValueError(f"source ranges hold {_bad_part(text)!r}, not a number or range")
+    part, value, closes = pl.col("part"), pl.col("value"), pl.col("closes")
     bounds = (
-        parts.with_columns(pl.col("part").str.split_exact("-", 1).alias("b"))
-        .unnest("b")
+        pl.DataFrame({"part": series})
+        .with_row_index("journal_line")
+        .lazy()
+        .with_columns(part.str.replace_all("-", ",-", literal=True).str.split(","))
+        .explode("part")
+        .filter(part != "")
         .select(
             "journal_line",
-            "part",
-            pl.col("field_0").cast(pl.Int64, strict=False).alias("first"),
-            pl.coalesce("field_1", "field_0").cast(pl.Int64, strict=False).alias("last"),
+            part.cast(pl.Int64, strict=False).alias("value"),
+            part.str.starts_with("-").alias("closes"),
         )
+        .select(
+            "journal_line",
+            closes,
+            value.alias("first"),
+            pl.when(closes.shift(-1)).then(-value.shift(-1)).otherwise(value).alias("last"),
+        )
+        .filter(~closes)
+        .drop("closes")
+        .collect()
     )
     bad = bounds.filter(
         pl.col("first").is_null() | pl.col("last").is_null() | (pl.col("first") > pl.col("last"))
     )
     if bad.height:
-        raise ValueError(f"source ranges hold {bad['part'][0]!r}, not a number or range")
-    return bounds.select(
-        "journal_line", pl.int_ranges("first", pl.col("last") + 1).alias("line_no")
-    ).explode("line_no")
+        text = texts[int(bad["journal_line"][0])]
+        raise ValueError(f"source ranges hold {_bad_part(text)!r}, not a number or range")
+    return bounds
+
+
+def _same_numbers(bounds: pl.DataFrame, line_nos: pl.Series) -> bool:
+    """Whether the ranges, expanded, are exactly the multiset ``line_nos`` — proved without
+    expanding them.
+
+    Unique line numbers (V2 files): the ranges' lengths sum to the number of lines and
+    every line lies inside a range (the range starting at or before it, latest first). Then
+    no range can reach outside the lines or overlap another: the lengths would sum to more.
+
+    Repeated numbers (V1 rows with several amounts, ``"7,7"``): how many ranges cover a
+    number, minus how often the number occurs, changes only where a range or a run of
+    consecutive line numbers starts or ends; the two are equal everywhere exactly when the
+    changes cancel at every such point."""
+    numbers = line_nos if line_nos.is_sorted() else line_nos.sort()
+    size = pl.col("last") - pl.col("first") + 1
+    if (bounds.select(size.sum()).item() or 0) != numbers.len():
+        return False
+    if numbers.len() == 0:
+        return True
+    no = pl.col("line_no")
+    lines = pl.DataFrame({"line_no": numbers}, schema={"line_no": pl.Int64})
+    if bool((numbers.diff().drop_nulls() > 0).all()):
+        inside = lines.lazy().join_asof(
+            bounds.lazy().select("first", "last").sort("first"),
+            left_on="line_no",
+            right_on="first",
+            strategy="backward",
+        )
+        return bool(inside.select((no <= pl.col("last")).fill_null(False).all()).collect().item())
+    runs = lines.lazy().select(
+        no,
+        (no.diff() != 1).fill_null(True).alias("opens"),
+        (no.diff(-1) != -1).fill_null(True).alias("closes"),
+    )
+    changes = pl.concat(
+        [
+            bounds.lazy().select(pl.col("first").alias("at"), pl.lit(1).alias("by")),
+            bounds.lazy().select((pl.col("last") + 1).alias("at"), pl.lit(-1).alias("by")),
+            runs.filter("opens").select(no.alias("at"), pl.lit(-1).alias("by")),
+            runs.filter("closes").select((no + 1).alias("at"), pl.lit(1).alias("by")),
+        ]
+    )
+    uncancelled = changes.group_by("at").agg(pl.col("by").sum()).filter(pl.col("by") != 0)
+    return uncancelled.collect().height == 0
+
+
+def source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """Per group of ``keys``: its ``line_no`` values as ranges text (as :func:`_ranges`).
+
+    Column-wise, no Python per line: a number is *inside* a range on the left when it
+    follows its group's previous number by one, on the right when its group's next number
+    follows it by one; numbers inside on both sides are not rendered. ``frame`` must be
+    sorted by ``line_no``.
+
+    Two shortcuts, each taken only when it gives the same text:
+
+    * Line numbers strictly increasing (V2 files, every line number once): a group's
+      previous number is ``n - 1`` only if the frame's previous row is line ``n - 1``, so
+      plain shifts over the frame replace the per-group windows.
+    * Line numbers positive (file lines always are): a range's last number is rendered as
+      its negative, the group's numbers are joined by ``,`` and ``,-`` becomes ``-``: one
+      integer cast per number instead of a cast plus a two-piece concatenation.
+    """
+    no = pl.col("line_no")
+    numbers = frame["line_no"]
+    increasing = numbers.len() < 2 or bool((numbers.diff().drop_nulls() > 0).all())
+    positive = numbers.len() == 0 or (numbers.min() or 0) > 0  # type: ignore[operator]
+    if increasing:
+        same_prev = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(1)) for k in keys])
+        same_next = pl.all_horizontal([pl.col(k).eq_missing(pl.col(k).shift(-1)) for k in keys])
+        after = (same_prev & (no.diff() == 1)).fill_null(False)
+        before = (same_next & (no.diff(-1) == -1)).fill_null(False)
+    else:
+        after = (no.diff().over(keys) == 1).fill_null(False)
+        before = (no.diff(-1).over(keys) == -1).fill_null(False)
+    if positive:
+        text = (
+            pl.when(pl.col("_after"))
+            .then(-no)
+            .otherwise(no)
+            .cast(pl.Utf8)
+            .str.join(",")
+            .str.replace_all(",-", "-", literal=True)
+        )
+    else:
+        token = pl.concat_str(
+            [
+                no.cast(pl.Utf8),
+                pl.when(~pl.col("_after") & pl.col("_before"))
+                .then(pl.lit("-"))
+                .otherwise(pl.lit(",")),
+            ]
+        )
+        text = token.str.join("").str.strip_suffix(",")
+    return (
+        frame.select(
+            *dict.fromkeys([*keys, "line_no"]), after.alias("_after"), before.alias("_before")
+        )
+        .filter(~(pl.col("_after") & pl.col("_before")))
+        .group_by(keys)
+        .agg(text.alias("source_ranges"))
+    )
 
 
 def _part_date(month: date, end_day: date) -> date:
