@@ -290,8 +290,14 @@ def _transcode_declared(data: bytes, charset: str | None) -> tuple[str, bytes] |
     table = _single_byte_table(codec)
     if table is None:
         return None
-    view = byte_series(data)
-    high = (view >= 0x80).arg_true()
+    high = (
+        pl.LazyFrame({"byte": byte_series(data)})
+        .with_row_index("at")
+        .filter(pl.col("byte") >= 0x80)
+        .select("at")
+        .collect()
+        .to_series()
+    )
     if len(high) * _SPLICE_MAX_SHARE > len(data):
         return None
     buffer = memoryview(data)
