@@ -1,39 +1,15 @@
 """Amazon stage: the settlement report as Amazon produced it, landed in the warehouse."""
 
-import json
-from datetime import UTC, datetime
-from decimal import Decimal
-
 import dagster as dg
-import polars as pl
 
 from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast
 from mlc_assets.domain.settlement_report import parse_settlement_report
-from mlc_assets.domain.settlement_schema import ParsedSettlement
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource, ReportRecord
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND
-
-HEADERS_TABLE = "settlement_reports"
-LINES_TABLE = "settlement_lines"
-
-HEADER_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "start": pl.Datetime("us", "UTC"),
-    "end": pl.Datetime("us", "UTC"),
-    "deposit_date": pl.Datetime("us", "UTC"),
-    "total_amount": pl.Decimal(18, 2),
-    "currency": pl.Utf8(),
-    "file_format": pl.Utf8(),
-    "line_count": pl.Int64(),
-    "marketplace": pl.Utf8(),
-    "report_ids": pl.Utf8(),
-    "raw_sha256": pl.Utf8(),
-    "detected": pl.Utf8(),
-    "loaded_at": pl.Datetime("us", "UTC"),
-}
+from mlc_assets.services.report_landing import land_report
 
 
 def _records_for(
@@ -53,33 +29,6 @@ def _records_for(
             "Amazon (reports are kept 90 days); check the partition key"
         )
     return records
-
-
-def _marketplace(parsed: ParsedSettlement) -> str:
-    names = parsed.lines["marketplace_name"].drop_nulls()
-    if names.is_empty():
-        return ""
-    return str(names.mode().sort()[0])
-
-
-def header_frame(parsed: ParsedSettlement, records: list[ReportRecord], sha: str) -> pl.DataFrame:
-    h = parsed.header
-    row = {
-        "settlement_id": h.settlement_id,
-        "start": h.start,
-        "end": h.end,
-        "deposit_date": h.deposit_date,
-        "total_amount": h.total_amount,
-        "currency": h.currency,
-        "file_format": h.file_format,
-        "line_count": parsed.lines.height,
-        "marketplace": _marketplace(parsed),
-        "report_ids": ",".join(r.report_id for r in records),
-        "raw_sha256": sha,
-        "detected": json.dumps(parsed.detected, sort_keys=True),
-        "loaded_at": datetime.now(UTC),
-    }
-    return pl.DataFrame([row], schema=HEADER_SCHEMA)
 
 
 @dg.asset(
@@ -128,21 +77,9 @@ def amazon_settlement_report(
         raise dg.Failure(
             f"{file_name} holds settlement {parsed.header.settlement_id}, not {settlement_id}"
         )
-    # The file's sha256 is a property of the report, kept once in settlement_reports; lines
-    # find it through settlement_id (repeating it on every line cost 64 bytes per line).
+    landed = land_report(warehouse.get(), parsed, [r.report_id for r in records], record.raw.sha256)
     lines = parsed.lines
-    headers = header_frame(parsed, records, record.raw.sha256)
-    warehouse.get().replace_partition(
-        {HEADERS_TABLE: headers, LINES_TABLE: lines}, key=settlement_id
-    )
-
-    # Read back what was committed: the check proves the warehouse, not the parser.
-    back = warehouse.get().query(
-        "SELECT count(*) AS n, coalesce(sum(amount), 0) AS s FROM settlement_lines "
-        "WHERE settlement_id = ?",
-        [settlement_id],
-    )
-    landed_sum = Decimal(back["s"][0])
+    landed_sum = landed.lines_sum
     total = parsed.header.total_amount
     h = parsed.header
     return dg.MaterializeResult(
@@ -153,21 +90,21 @@ def amazon_settlement_report(
             "currency": h.currency,
             "period": f"{h.start.date()} .. {h.end.date()}",
             "deposit_date": str(h.deposit_date.date()),
-            "marketplace": headers["marketplace"][0],
+            "marketplace": landed.marketplace,
             "file_format": h.file_format,
-            "report_ids": headers["report_ids"][0],
+            "report_ids": landed.header["report_ids"][0],
             "file_sha256": record.raw.sha256,
             "detected_formats": dg.MetadataValue.json(parsed.detected),
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name="lines_sum_to_deposit",
-                passed=landed_sum == total and int(back["n"][0]) == lines.height,
+                passed=landed_sum == total and landed.lines_landed == lines.height,
                 metadata={
                     "lines_sum": f"{landed_sum:.2f}",
                     "total_amount": f"{total:.2f}",
                     "difference": f"{landed_sum - total:.2f}",
-                    "lines": int(back["n"][0]),
+                    "lines": landed.lines_landed,
                 },
             )
         ],

@@ -63,7 +63,7 @@ def settlement_summaries(
         jr = journals.get(sid)
         row: dict[str, Any] = {
             "settlement_id": sid,
-            "marketplace": rep.get("marketplace", ""),
+            "marketplace": rep.get("marketplace") or "",
             "currency": rep.get("currency", ""),
             "period": (f"{rep['start'].date()}..{rep['end'].date()}" if rep.get("start") else ""),
             "deposit": (
