@@ -6,7 +6,13 @@ import dagster as dg
 import polars as pl
 
 from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, fail_fast
-from mlc_assets.domain.journal import Journal, build_journal
+from mlc_assets.domain.journal import (
+    JOURNALS_SCHEMA,
+    Journal,
+    build_journal,
+    ranges_stored_apart,
+    stored_frames,
+)
 from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
 from mlc_assets.partitions import settlement_partitions
@@ -16,18 +22,6 @@ from mlc_assets.services.settlements import load_settlement
 
 JOURNALS_TABLE = "journals"
 JOURNAL_LINES_TABLE = "journal_lines"
-
-JOURNALS_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "fingerprint": pl.Utf8(),
-    "currency": pl.Utf8(),
-    "deposit": pl.Decimal(18, 2),
-    "entries": pl.Int64(),
-    "debits": pl.Decimal(18, 2),
-    "credits": pl.Decimal(18, 2),
-    "mapping_source": pl.Utf8(),
-    "journal_json": pl.Utf8(),
-}
 
 CHECKS = [
     dg.AssetCheckSpec(
@@ -54,10 +48,19 @@ CHECKS = [
 
 
 def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | None:
+    """The stored journal, source ranges included: since they are kept once, in
+    ``journal_lines``, those rows are read too (journals stored with the ranges in
+    ``journal_json`` load from it alone)."""
     rows = warehouse.get().read_partition(JOURNALS_TABLE, settlement_id)
     if rows.is_empty() or rows["journal_json"][0] is None:
         return None
-    return Journal.model_validate_json(rows["journal_json"][0])
+    text = rows["journal_json"][0]
+    lines = (
+        warehouse.get().read_partition(JOURNAL_LINES_TABLE, settlement_id)
+        if ranges_stored_apart(text)
+        else None
+    )
+    return Journal.from_stored(text, lines)
 
 
 @dg.asset(
@@ -122,23 +125,7 @@ def journal_entries(
         )
 
     journal = build_journal(header, classified, gl)
-    frame = journal.to_frame()
-    summary = pl.DataFrame(
-        [
-            {
-                "settlement_id": settlement_id,
-                "fingerprint": journal.fingerprint(),
-                "currency": journal.currency,
-                "deposit": journal.deposit,
-                "entries": len(journal.entries),
-                "debits": journal.total_debits,
-                "credits": journal.total_credits,
-                "mapping_source": mapping.source(),
-                "journal_json": journal.model_dump_json(),
-            }
-        ],
-        schema=JOURNALS_SCHEMA,
-    )
+    summary, frame = stored_frames(journal, mapping_source=mapping.source())
     warehouse.get().replace_partition(
         {JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=settlement_id
     )

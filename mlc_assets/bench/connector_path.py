@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mlc_assets.domain.journal import build_journal
+from mlc_assets.domain.journal import build_journal, stored_frames
 from mlc_assets.domain.mapping import Mapping, classify_lines, load_mapping
 from mlc_assets.domain.reconciliation import reconcile_lines
 from mlc_assets.domain.settlement_report import parse_settlement_report
@@ -95,26 +95,14 @@ def run_connector_path(
     )
     clock.lap("land_lines")
     gl = mapping or load_mapping()
+    gl_source = "bench mapping" if mapping else "default_mapping.yaml (shipped)"
     classified = classify_lines(parsed.lines, gl, currency=header.currency)
     clock.lap("classify")
     recon = reconcile_lines(classified, classified, deposit=header.total_amount, settlement_id=sid)
     clock.lap("reconcile")
     journal = build_journal(header, classified, gl)
     clock.lap("journal")
-    frame = journal.to_frame()
-    summary = pl.DataFrame(
-        [
-            {
-                "settlement_id": sid,
-                "fingerprint": journal.fingerprint(),
-                "currency": journal.currency,
-                "deposit": journal.deposit,
-                "entries": len(journal.entries),
-                "journal_json": journal.model_dump_json(),
-            }
-        ],
-        schema_overrides={"deposit": pl.Decimal(18, 2)},
-    )
+    summary, frame = stored_frames(journal, mapping_source=gl_source)
     warehouse.replace_partition({JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=sid)
     landed = warehouse.query(_COUNT_LANDED, [sid])
     clock.lap("land_journal")

@@ -60,12 +60,15 @@ from mlc_assets.domain.money import MONEY_DTYPE, ZERO, money_str, to_money
 from mlc_assets.domain.settlement_schema import SettlementHeader
 
 __all__ = [
+    "JOURNALS_SCHEMA",
     "Journal",
     "JournalEntry",
     "JournalError",
     "JournalLine",
     "UnmappedTypesError",
     "build_journal",
+    "ranges_stored_apart",
+    "stored_frames",
 ]
 
 
@@ -179,11 +182,69 @@ class Journal(BaseModel):
         return total
 
     def fingerprint(self) -> str:
-        """sha256 of the journal's content: a posted journal that later changes is detectable."""
-        payload = json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """sha256 of the journal's content: a posted journal that later changes is detectable.
+
+        The hash of ``json.dumps(self.model_dump(mode="json"), sort_keys=True,
+        separators=(",", ":"), default=str)`` — the value stored journals and posting rows
+        carry — computed without making that text: long ranges texts (a million-line
+        settlement's are megabytes) are hashed as they are, between the pieces of the
+        dumped rest, since JSON writes ranges text (digits, ``,`` and ``-``) verbatim."""
+        doc = self.model_dump(mode="json")
+        apart: list[str] = []
+        for entry in doc["entries"]:
+            for line in entry["lines"]:
+                text = line["source_ranges"]
+                if len(text) >= _HASH_APART and _verbatim_in_json(text):
+                    line["source_ranges"] = f"\x00{len(apart)}"
+                    apart.append(text)
+        payload = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+        digest = hashlib.sha256()
+        rest = payload
+        for i, text in enumerate(apart):
+            before, mark, after = rest.partition(f'"\\u0000{i}"')
+            if not mark or f'"\\u0000{i}"' in after:  # e.g. a memo "\x000"
+                return hashlib.sha256(_dumped(self).encode("utf-8")).hexdigest()
+            digest.update(before.encode("utf-8"))
+            digest.update(f'"{text}"'.encode("ascii"))
+            rest = after
+        digest.update(rest.encode("utf-8"))
+        return digest.hexdigest()
+
+    def stored_json(self) -> str:
+        """The journal as ``journals.journal_json`` keeps it: everything but the lines'
+        ``source_ranges``, which ``journal_lines.source_ranges`` holds (a million-line
+        settlement's ranges are megabytes: stored once). :meth:`from_stored` puts them back."""
+        return self.model_dump_json(exclude=_WITHOUT_RANGES)
+
+    @classmethod
+    def from_stored(cls, journal_json: str, lines: pl.DataFrame | None) -> Journal:
+        """The journal from ``journals.journal_json`` and, when the ranges are kept apart
+        (:func:`ranges_stored_apart`), the partition's ``journal_lines`` rows.
+
+        Journals stored with their ranges (or listed ``source_lines``) in the JSON load from
+        the JSON alone, as before. A journal line without its ``journal_lines`` row is an
+        error, never an empty audit trail."""
+        if not ranges_stored_apart(journal_json):
+            return cls.model_validate_json(journal_json)
+        doc = json.loads(journal_json)
+        rows: dict[tuple[int, int], tuple[str, str]] = {}
+        if lines is not None and lines.height:
+            for entry_no, line_no, key, text in lines.select(
+                "entry_no", "line_no", "account_key", "source_ranges"
+            ).iter_rows():
+                rows[(entry_no, line_no)] = (key, text)
+        for entry in doc["entries"]:
+            for line_no, line in enumerate(entry["lines"], start=1):
+                at = (entry["entry_no"], line_no)
+                key, text = rows.get(at, (None, None))
+                if key != line["account_key"] or text is None:
+                    raise JournalError(
+                        f"settlement {doc['settlement_id']}: journal line {at[0]}.{at[1]} "
+                        f"({line['account_key']}) has no journal_lines row holding its "
+                        "source ranges"
+                    )
+                line["source_ranges"] = text
+        return cls.model_validate(doc)
 
     def to_frame(self) -> pl.DataFrame:
         rows: dict[str, list[Any]] = {c: [] for c in JOURNAL_FRAME_SCHEMA}
@@ -250,6 +311,30 @@ class Journal(BaseModel):
         return "\n".join(out)
 
 
+# Ranges texts at least this long are hashed apart from the dumped journal (fingerprint).
+_HASH_APART = 4096
+_RANGES_CHARS = b"0123456789,-"
+_WITHOUT_RANGES: Any = {"entries": {"__all__": {"lines": {"__all__": {"source_ranges"}}}}}
+
+
+def _verbatim_in_json(text: str) -> bool:
+    """Whether ``json.dumps`` writes ``text`` as it is (ranges characters only)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _RANGES_CHARS)
+
+
+def _dumped(journal: Journal) -> str:
+    return json.dumps(
+        journal.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str
+    )
+
+
+def ranges_stored_apart(journal_json: str) -> bool:
+    """Whether a stored ``journal_json`` left the ranges to ``journal_lines``
+    (:meth:`Journal.stored_json`). Inside JSON strings quotes are escaped, so the quoted
+    key with its colon can only be a key."""
+    return '"source_ranges":' not in journal_json and '"source_lines":' not in journal_json
+
+
 JOURNAL_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "settlement_id": pl.Utf8(),
     "entry_no": pl.Int64(),
@@ -275,6 +360,44 @@ JOURNAL_FRAME_SCHEMA: dict[str, pl.DataType] = {
     "line_count": pl.Int64(),
     "source_ranges": pl.Utf8(),
 }
+
+
+# The `journals` table: one summary row per settlement (`journal_json` is
+# :meth:`Journal.stored_json`, the ranges are in `journal_lines`).
+JOURNALS_SCHEMA: dict[str, pl.DataType] = {
+    "settlement_id": pl.Utf8(),
+    "fingerprint": pl.Utf8(),
+    "currency": pl.Utf8(),
+    "deposit": MONEY_DTYPE,
+    "entries": pl.Int64(),
+    "debits": MONEY_DTYPE,
+    "credits": MONEY_DTYPE,
+    "mapping_source": pl.Utf8(),
+    "journal_json": pl.Utf8(),
+}
+
+
+def stored_frames(journal: Journal, *, mapping_source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rows the ``journal_entries`` asset lands: the ``journals`` summary row and the
+    ``journal_lines`` rows (one per journal line, with its ``source_ranges``). Shared with
+    the benchmark so it measures what the asset writes."""
+    summary = pl.DataFrame(
+        [
+            {
+                "settlement_id": journal.settlement_id,
+                "fingerprint": journal.fingerprint(),
+                "currency": journal.currency,
+                "deposit": journal.deposit,
+                "entries": len(journal.entries),
+                "debits": journal.total_debits,
+                "credits": journal.total_credits,
+                "mapping_source": mapping_source,
+                "journal_json": journal.stored_json(),
+            }
+        ],
+        schema=JOURNALS_SCHEMA,
+    )
+    return summary, journal.to_frame()
 
 
 # --------------------------------------------------------------------------------------
