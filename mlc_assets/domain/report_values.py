@@ -177,15 +177,16 @@ def parse_amounts(
         return _parse_amounts_full(
             values, line_nos, style=style, column=column, file_name=file_name
         )
-    # Only the rewrites some value needs are applied to the full column.
-    full = values
-    if distinct.str.contains(style.thousands, literal=True).any():
-        full = full.str.replace_all(style.thousands, "", literal=True)
-    if style.decimal == ",":
-        full = full.str.replace(",", ".", literal=True)
-    if distinct.str.starts_with("+").any():
-        full = full.str.strip_prefix("+")
-    return full.cast(MONEY_DTYPE, strict=True)
+    # Each distinct text is converted once and the results are looked up per cell: a cast
+    # is a pure function of the text, so this equals casting the column, at a fraction of
+    # the string rewrites and Decimal parses.
+    parsed = pl.DataFrame({"text": distinct, "amount": plain.cast(MONEY_DTYPE, strict=True)})
+    return (
+        values.to_frame("text")
+        .join(parsed, on="text", how="left", maintain_order="left")
+        .get_column("amount")
+        .alias(values.name)
+    )
 
 
 def _amount_shape(style: DecimalStyle) -> str:
