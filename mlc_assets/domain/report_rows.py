@@ -124,37 +124,6 @@ def split_rows(rows: list[str], names: list[str], *, file_name: str) -> pl.DataF
     return fast if fast is not None else split_with_lists(body, names)
 
 
-# Unicode whitespace that is not ASCII (what Rust's ``char::is_whitespace`` and hence polars'
-# ``strip_chars`` strip), as UTF-8 byte sequences. U+2000..U+200A, U+2028, U+2029 and U+202F
-# share the lead bytes E2 80 and are checked by their third byte.
-_WIDE_SPACES = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
-_E280_SPACES = frozenset([*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF])
-
-
-_ASCII_BYTES = bytes(range(0x80))
-_WIDE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")
-
-
-def _has_wide_space(body: bytes) -> bool:
-    """Any non-ASCII Unicode space in valid UTF-8 ``body``?
-
-    Single-byte scans (memchr) rule most files out: German or French text uses the lead
-    byte C3, none of the spaces' leads. Otherwise the ASCII bytes are dropped first —
-    multi-byte characters stay whole, so a match in the rest is a match in the file.
-    """
-    if body.isascii() or not any(lead in body for lead in _WIDE_LEADS):
-        return False
-    rest = body.translate(None, _ASCII_BYTES)
-    if any(seq in rest for seq in _WIDE_SPACES):
-        return True
-    at = rest.find(b"\xe2\x80")
-    while at != -1:
-        if at + 2 < len(rest) and rest[at + 2] in _E280_SPACES:
-            return True
-        at = rest.find(b"\xe2\x80", at + 2)
-    return False
-
-
 # polars indexes rows with u32: longer buffers take the pure-Python checks.
 MAX_BYTE_VIEW = 2**32 - 2
 
@@ -167,6 +136,50 @@ def byte_series(data: bytes) -> pl.Series:
     ``bytes.count``.
     """
     return pl.Series(pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)]))
+
+
+# Unicode whitespace that is not ASCII (what Rust's ``char::is_whitespace`` and hence polars'
+# ``strip_chars`` strip), as UTF-8 byte sequences. U+2000..U+200A, U+2028, U+2029 and U+202F
+# share the lead bytes E2 80 and are checked by their third byte.
+_WIDE_SPACES = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a\x80", b"\xe2\x81\x9f", b"\xe3\x80\x80")
+_E280_SPACES = frozenset([*range(0x80, 0x8B), 0xA8, 0xA9, 0xAF])
+
+
+_ASCII_BYTES = bytes(range(0x80))
+_WIDE_LEADS = (b"\xc2", b"\xe1", b"\xe2", b"\xe3")
+
+
+def _has_wide_lead(body: bytes) -> bool:
+    """Any of the wide spaces' lead bytes? One vectorised pass instead of four memchr."""
+    if len(body) > MAX_BYTE_VIEW:
+        return any(lead in body for lead in _WIDE_LEADS)
+    byte = pl.col("byte")
+    return (
+        pl.LazyFrame({"byte": byte_series(body)})
+        .select(((byte == 0xC2) | byte.is_between(0xE1, 0xE3)).any())
+        .collect()
+        .item()
+    )
+
+
+def _has_wide_space(body: bytes) -> bool:
+    """Any non-ASCII Unicode space in valid UTF-8 ``body``?
+
+    A test for the spaces' lead bytes rules most files out: German or French text uses
+    the lead byte C3, none of the spaces' leads. Otherwise the ASCII bytes are dropped first
+    — multi-byte characters stay whole, so a match in the rest is a match in the file.
+    """
+    if not _has_wide_lead(body):
+        return False
+    rest = body.translate(None, _ASCII_BYTES)
+    if any(seq in rest for seq in _WIDE_SPACES):
+        return True
+    at = rest.find(b"\xe2\x80")
+    while at != -1:
+        if at + 2 < len(rest) and rest[at + 2] in _E280_SPACES:
+            return True
+        at = rest.find(b"\xe2\x80", at + 2)
+    return False
 
 
 @dataclass(frozen=True)
