@@ -261,11 +261,23 @@ def _refuse_unread_money(
 ) -> None:
     """A field holding money that no rule reads would vanish from the ledger: stop instead."""
     folded = {name.casefold() for name in read}
+    seen: dict[str, Any] = {}
     for key, value in obj.items():
-        if str(key).casefold() not in folded and holds_money(value):
+        name = str(key).casefold()
+        if name not in folded and holds_money(value):
             raise FinanceEventError(
                 f"field {key!r} holds money this flattener does not read", page=page, ref=ref
             )
+        # Field names are read case-tolerantly, so two that differ only in case would be
+        # one field: the other's money would vanish unseen.
+        if name in seen and (holds_money(value) or holds_money(obj[seen[name]])):
+            raise FinanceEventError(
+                f"fields {seen[name]!r} and {key!r} differ only in case and hold money; "
+                "which one counts is unknown",
+                page=page,
+                ref=ref,
+            )
+        seen[name] = key
 
 
 def parse_money(obj: Any, *, page: str, ref: str) -> tuple[Decimal, str] | None:
@@ -276,6 +288,13 @@ def parse_money(obj: Any, *, page: str, ref: str) -> tuple[Decimal, str] | None:
         raise FinanceEventError(f"expected a Currency object, got {_show(obj)}", page=page, ref=ref)
     raw = pick(obj, "CurrencyAmount")
     code = pick(obj, "CurrencyCode")
+    if len({str(k) for k in obj if str(k).casefold() == "currencyamount"}) > 1:
+        raise FinanceEventError(
+            f"Currency object has CurrencyAmount twice (names differing only in case): "
+            f"{_show(obj)}",
+            page=page,
+            ref=ref,
+        )
     if raw is None:
         # An empty object is "no amount"; a currency without an amount is a hole in the data.
         if obj:

@@ -354,3 +354,23 @@ def test_group_from_api_and_late_flag() -> None:
     flagged = flag_late_events(flatten_v0_events([page], group_id="abc"), group.end)
     late_orders = set(flagged.filter(pl.col("late"))["order_id"])
     assert late_orders == {"111-2"}
+
+
+def test_money_fields_differing_only_in_case_are_refused() -> None:
+    """Names are read case-tolerantly; two that fold together would hide one's money."""
+
+    def flatten(event: dict[str, Any]) -> pl.DataFrame:
+        return flatten_v0_events([_v0_page({"ServiceFeeEventList": [event]})], group_id="G")
+
+    fee_x = {"FeeType": "X", "FeeAmount": _money("-1.00")}
+    fee_y = {"FeeType": "Y", "FeeAmount": _money("-2.00")}
+    with pytest.raises(FinanceEventError, match="'FeeList' and 'feeList' differ only in case"):
+        flatten({"FeeList": [fee_x], "feeList": [fee_y]})
+    with pytest.raises(FinanceEventError, match="differ only in case"):
+        flatten({"FeeList": [{**fee_x, "feeAmount": _money("-2.00")}]})
+    twice = {**_money("1.00"), "currencyAmount": Decimal("2.00")}
+    with pytest.raises(FinanceEventError, match="CurrencyAmount twice"):
+        flatten({"FeeList": [{"FeeType": "X", "FeeAmount": twice}]})
+    # Case drift alone, or a duplicate without money, is still fine.
+    lines = flatten({"FeeList": [fee_x], "sellerOrderId": "a", "SellerOrderId": "a"})
+    assert lines["amount"].to_list() == [Decimal("-1.00")]
