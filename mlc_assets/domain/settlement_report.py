@@ -249,23 +249,33 @@ def _ascii_codec(data: bytes, charset: str | None) -> str | None:
 def _single_byte_table(codec: str) -> tuple[bytes | None, ...] | None:
     """UTF-8 for each byte value in ``codec`` (None: the byte is undefined there).
 
-    None when the codec is not a single-byte code page in which ASCII bytes mean ASCII
-    (then the generic decode runs): only for such code pages can the transcoding keep the
-    ASCII bytes, and with them every tab and newline, in place.
+    None (→ the generic decode) unless the codec is a known stateless single-byte code page
+    in which every ASCII byte means itself: only then does a byte-by-byte rewrite keep the
+    ASCII bytes, and with them every tab and newline, in place. Multi-byte and stateful
+    codecs (UTF-16, cp932, ISO-2022-JP) give bytes meaning through their neighbours, so
+    they never qualify, whatever single bytes happen to decode to.
     """
+    if codec not in _SINGLE_BYTE_CODE_PAGES:
+        return None
     table: list[bytes | None] = []
     for value in range(256):
         try:
             text = bytes([value]).decode(codec)
         except UnicodeDecodeError:
+            if value < 0x80:
+                return None
             table.append(None)
             continue
-        except LookupError:  # pragma: no cover - the codec name came from codecs.lookup
-            return None
         if len(text) != 1 or (value < 0x80 and text != chr(value)) or text == "\ufeff":
             return None
         table.append(text.encode("utf-8"))
     return tuple(table)
+
+
+# Python codec names (codecs.lookup(...).name) of the code pages the splice path serves.
+_SINGLE_BYTE_CODE_PAGES = frozenset(
+    {"iso8859-1", "iso8859-2", "iso8859-15", "cp1250", "cp1251", "cp1252"}
+)
 
 
 # Above this share of non-ASCII bytes the per-byte splice loses to one decode + encode.

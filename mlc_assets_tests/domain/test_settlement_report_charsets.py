@@ -51,9 +51,12 @@ def test_undefined_byte_in_declared_code_page_still_names_the_line() -> None:
     assert info.value.line == 4
 
 
-@pytest.mark.parametrize("charset", ["utf-8", "utf-16", "cp037", "cp932", None])
+@pytest.mark.parametrize("charset", ["utf-8", "utf-16", "cp037", "cp932", "iso2022_jp", None])
 def test_other_charsets_take_the_generic_path(charset: str | None) -> None:
     assert _transcode_declared("é\t\n".encode(), charset) is None
+    # Bytes that are all ASCII still mean something else in UTF-16 or ISO-2022-JP.
+    assert _transcode_declared(b"a\x00\t\x00" + _ascii_padding(1), charset) is None
+    assert _transcode_declared(b'\x1b$B$"\x1b(B\t' + _ascii_padding(1), charset) is None
 
 
 def test_declared_latin1_file_parses_like_the_generic_path() -> None:
