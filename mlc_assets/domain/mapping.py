@@ -120,15 +120,22 @@ class _Glob:
 
 
 def _glob_to_regex(glob: str) -> str:
-    out = []
-    for ch in glob:
-        if ch == "*":
-            out.append(".*")
-        elif ch == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+    """Regex for a glob that cannot backtrack catastrophically.
+
+    ``.*`` per star makes ``*a*a*a*b`` exponential on a long run of ``a``. Instead every
+    segment between two stars is matched atomically at its leftmost place (``(?>.*?seg)``):
+    for a glob, if any placement of the segments matches, the leftmost one does too, since
+    an earlier segment placed further left only leaves more room for the later ones."""
+
+    def segment(text: str) -> str:
+        return "".join("." if ch == "?" else re.escape(ch) for ch in text)
+
+    head, *rest = glob.split("*")
+    if not rest:
+        return segment(head)
+    *middle, tail = rest
+    inner = "".join(f"(?>.*?{segment(m)})" for m in middle if m)
+    return f"{segment(head)}{inner}.*{segment(tail)}"
 
 
 def _check_pattern(value: Any) -> Any:
@@ -662,7 +669,10 @@ def _format_loc(loc: Sequence[object]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            # A key from the file is shown as written unless it holds a character that
+            # would break the message (a newline or other control character): then quoted.
+            name = str(part)
+            out += ("." if out else "") + (name if name.isprintable() else repr(name))
     return out or "(top level)"
 
 

@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlc_assets.domain.categories import Category
 from mlc_assets.domain.mapping import (
     MappingError,
+    _Glob,
     classify_finance_lines,
     classify_lines,
     load_mapping,
@@ -128,6 +131,18 @@ def test_unknown_field_and_bad_yaml() -> None:
     )
     with pytest.raises(MappingError, match="not valid YAML"):
         parse_mapping("rules: [\n")
+    # A key holding a control character is quoted, so the message stays one line per problem.
+    text = mapping_text(
+        """  - match: {transaction_type: Order, amount_type: ItemPrice, amount_description: P,
+      "a\\x1eb\\nc": x}
+    category: principal
+"""
+    )
+    with pytest.raises(MappingError) as exc:
+        parse_mapping(text)
+    assert str(exc.value).splitlines() == [
+        "mapping.yaml: rules[0].match.'a\\x1eb\\nc' (line 3): Extra inputs are not permitted"
+    ]
 
 
 def test_load_mapping_names_unreadable_file(tmp_path) -> None:
@@ -306,3 +321,34 @@ def test_finance_rules_and_event_list_alias() -> None:
         1,
     )
     assert 'type: "Surprise"' in u.yaml_snippet()
+
+
+def _glob_reference(glob: str, value: str) -> bool:
+    """Textbook glob matching by dynamic programming: no regex, polynomial."""
+    g, v = glob.lower(), value.lower()
+    # reach[j]: the glob's first i characters can match the value's first j characters
+    reach = [True] + [False] * len(v)
+    for ch in g:
+        if ch == "*":
+            for j in range(1, len(v) + 1):
+                reach[j] = reach[j] or reach[j - 1]
+        else:
+            reach = [False] + [reach[j] and (ch == "?" or ch == v[j]) for j in range(len(v))]
+    return reach[-1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    glob=st.text(alphabet="ab*?.[", min_size=1, max_size=8).filter(lambda g: g.strip()),
+    value=st.text(alphabet="abAB.[", max_size=10),
+)
+def test_glob_matching_equals_the_textbook_definition(glob: str, value: str) -> None:
+    assert _Glob(glob).matches(value) == _glob_reference(glob.strip(), value.strip())
+
+
+def test_pathological_glob_answers() -> None:
+    """``*a*a*…*b`` on a long run of ``a`` backtracked exponentially with ``.*`` per star."""
+    glob = _Glob("*a" * 12 + "*b")
+    assert not glob.matches("a" * 200)
+    assert glob.matches("a" * 200 + "b")
+    assert _Glob("a*a*a*a*a*a*a*a*a*a*c").matches("a" * 100 + "c")
