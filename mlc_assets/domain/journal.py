@@ -499,19 +499,21 @@ def build_journal(
     def activity(part: pl.DataFrame, suffix: str) -> list[JournalLine]:
         group_keys = ["account_key"] if settings.summarise else ["account_key", "line_no"]
         grouped = (
-            part.group_by(group_keys)
+            part.lazy()
+            .group_by(group_keys)
             .agg(
                 pl.col("amount").sum().alias("net"),
                 pl.col("line_no").min().alias("first"),
                 pl.len().alias("count"),
             )
-            .join(source_ranges(part, group_keys), on=group_keys, how="left")
+            .join(_source_ranges(part, group_keys), on=group_keys, how="left")
             .with_columns(
                 pl.col("account_key")
                 .replace_strict(ctx.order, default=1 << 30, return_dtype=pl.Int64)
                 .alias("rank")
             )
             .sort("rank", "first")
+            .collect()
         )
         out = []
         for row in grouped.iter_rows(named=True):
@@ -754,6 +756,12 @@ def _same_numbers(bounds: pl.DataFrame, line_nos: pl.Series) -> bool:
 
 def source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """Per group of ``keys``: its ``line_no`` values as ranges text (as :func:`_ranges`).
+    ``frame`` must be sorted by ``line_no``."""
+    return _source_ranges(frame, keys).collect()
+
+
+def _source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.LazyFrame:
+    """:func:`source_ranges` as a lazy query (the builder runs it with the group sums).
 
     Column-wise, no Python per line: a number is *inside* a range on the left when it
     follows its group's previous number by one, on the right when its group's next number
@@ -801,9 +809,8 @@ def source_ranges(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
         )
         text = token.str.join("").str.strip_suffix(",")
     return (
-        frame.select(
-            *dict.fromkeys([*keys, "line_no"]), after.alias("_after"), before.alias("_before")
-        )
+        frame.lazy()
+        .select(*dict.fromkeys([*keys, "line_no"]), after.alias("_after"), before.alias("_before"))
         .filter(~(pl.col("_after") & pl.col("_before")))
         .group_by(keys)
         .agg(text.alias("source_ranges"))
