@@ -204,18 +204,7 @@ def _scan_bytes(data: bytes) -> _ByteScan:
     VT/FF tests need no further scan.
     """
     if len(data) < 2 or len(data) > MAX_BYTE_VIEW:
-        return _ByteScan(
-            newlines=data.count(b"\n"),
-            space_at_cell_edge=(
-                b" " in data
-                if len(data) < 2
-                else any(p in data for p in (b" \t", b"\t ", b" \n", b"\n ", b" \r"))
-                or data.startswith(b" ")
-                or data.endswith(b" ")
-            ),
-            tab_lf_only=False,
-            ascii=data.isascii(),
-        )
+        return _scan_bytes_python(data)
     view = byte_series(data)
     pairs = pl.LazyFrame({"a": view.slice(0, len(data) - 1), "b": view.slice(1)})
     a, b = pl.col("a"), pl.col("b")
@@ -241,6 +230,18 @@ def _scan_bytes(data: bytes) -> _ByteScan:
         or last == 32,
         tab_lf_only=scan["controls"] == scan["newlines"] + scan["tabs"] and last not in _CONTROLS,
         ascii=not scan["high"] and last < 0x80,
+    )
+
+
+def _scan_bytes_python(data: bytes) -> _ByteScan:
+    """The same facts by several passes of bytes methods (tiny or >4 GiB buffers)."""
+    return _ByteScan(
+        newlines=data.count(b"\n"),
+        space_at_cell_edge=any(p in data for p in (b" \t", b"\t ", b" \n", b"\n ", b" \r"))
+        or data.startswith(b" ")
+        or data.endswith(b" "),
+        tab_lf_only=False,  # not established: the callers run the precise tests
+        ascii=data.isascii(),
     )
 
 

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from mlc_assets.domain.errors import SettlementFileError
 from mlc_assets.domain.report_rows import (
+    _ByteScan,
     _scan_bytes,
+    _scan_bytes_python,
     byte_series,
     split_body,
     split_bytes_with_reader,
@@ -67,7 +69,11 @@ def test_wider_rows_fall_back_and_name_the_line() -> None:
     st.lists(st.sampled_from(list(b" \t\n\rx\x00\x0b\x0c\x0e\x7f\x80\xc3")), max_size=40).map(bytes)
 )
 def test_byte_scan_counts_newlines_and_never_misses_an_edge_space(data: bytes) -> None:
-    scan = _scan_bytes(data)
+    for scan in (_scan_bytes(data), _scan_bytes_python(data)):
+        _check_scan(data, scan)
+
+
+def _check_scan(data: bytes, scan: _ByteScan) -> None:
     assert scan.newlines == data.count(b"\n")
     assert scan.ascii == data.isascii()
     if scan.tab_lf_only:
