@@ -260,8 +260,9 @@ def split_bytes_with_reader(
     every row (a row wider than the header is an error there → the guarded path words it
     or accepts trailing empty cells), and it returns one row per physical line (so line
     numbers stay physical). Trimming is done per column and only where a cell can carry
-    whitespace at an end: ASCII spaces are found by prefix/suffix tests; vertical tab, form
-    feed or any non-ASCII Unicode space anywhere in the file trims every column.
+    whitespace at an end: when the byte scan cannot rule out an ASCII space at a cell edge,
+    per-column prefix/suffix tests find the columns; vertical tab, form feed or any
+    non-ASCII Unicode space anywhere in the file trims every column.
     """
     scan = _scan_bytes(data)
     if not scan.tab_lf_only and b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
