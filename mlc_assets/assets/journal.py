@@ -10,18 +10,15 @@ from mlc_assets.domain.journal import (
     JOURNALS_SCHEMA,
     Journal,
     build_journal,
-    ranges_stored_apart,
-    stored_frames,
 )
 from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.services import journal_store
+from mlc_assets.services.journal_store import JOURNALS_TABLE
 from mlc_assets.services.settlements import load_settlement
-
-JOURNALS_TABLE = "journals"
-JOURNAL_LINES_TABLE = "journal_lines"
 
 CHECKS = [
     dg.AssetCheckSpec(
@@ -48,19 +45,8 @@ CHECKS = [
 
 
 def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | None:
-    """The stored journal, source ranges included: since they are kept once, in
-    ``journal_lines``, those rows are read too (journals stored with the ranges in
-    ``journal_json`` load from it alone)."""
-    rows = warehouse.get().read_partition(JOURNALS_TABLE, settlement_id)
-    if rows.is_empty() or rows["journal_json"][0] is None:
-        return None
-    text = rows["journal_json"][0]
-    lines = (
-        warehouse.get().read_partition(JOURNAL_LINES_TABLE, settlement_id)
-        if ranges_stored_apart(text)
-        else None
-    )
-    return Journal.from_stored(text, lines)
+    """The stored journal of a settlement (see ``services.journal_store.load_journal``)."""
+    return journal_store.load_journal(warehouse.get(), settlement_id)
 
 
 @dg.asset(
@@ -125,10 +111,7 @@ def journal_entries(
         )
 
     journal = build_journal(header, classified, gl)
-    summary, frame = stored_frames(journal, mapping_source=mapping.source())
-    warehouse.get().replace_partition(
-        {JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=settlement_id
-    )
+    written = journal_store.store_journal(warehouse.get(), journal, mapping_source=mapping.source())
     # Checks read back what was committed.
     back = load_journal(warehouse, settlement_id)
     assert back is not None
@@ -146,7 +129,7 @@ def journal_entries(
             "fingerprint": back.fingerprint(),
             "mapping": mapping.source(),
             "journal_preview": dg.MetadataValue.md(back.preview_markdown()),
-            "dagster/row_count": frame.height,
+            "dagster/row_count": written,
         },
         check_results=[
             dg.AssetCheckResult(

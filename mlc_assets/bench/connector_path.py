@@ -1,8 +1,9 @@
 """The connector's own path for one settlement file, as the assets run it, in one process.
 
-parse (domain.settlement_report) → land the partition in DuckDB (Warehouse.replace_partition,
-the tables and header row the ``amazon_settlement_report`` asset writes) → classify the
-lines with the GL mapping → reconcile → build the journal → land the journal tables.
+parse (domain.settlement_report) → land header and lines and read them back
+(services.report_landing, the ``amazon_settlement_report`` asset's code) → classify the
+lines with the GL mapping → reconcile → build the journal → store it and read it back
+(services.journal_store, the ``journal_entries`` asset's code).
 
 What differs from a Dagster run, on purpose: the frames stay in memory between stages
 instead of being read back from the warehouse by the next asset, and the Finances side of
@@ -14,28 +15,17 @@ Finances events is measured by the backfill benchmark, not here.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
-import polars as pl
-
-from mlc_assets.domain.journal import build_journal, stored_frames
+from mlc_assets.domain.journal import build_journal
 from mlc_assets.domain.mapping import Mapping, classify_lines, load_mapping
 from mlc_assets.domain.reconciliation import reconcile_lines
 from mlc_assets.domain.settlement_report import parse_settlement_report
-from mlc_assets.domain.settlement_schema import ParsedSettlement
 from mlc_assets.resources.warehouse import Warehouse
-
-# Table names and header columns as the assets write them (assets/amazon.py, journal.py);
-# not imported from there because the asset modules pull in the whole Dagster definitions.
-HEADERS_TABLE = "settlement_reports"
-LINES_TABLE = "settlement_lines"
-JOURNALS_TABLE = "journals"
-JOURNAL_LINES_TABLE = "journal_lines"
-_COUNT_LANDED = "SELECT count(*) AS n FROM settlement_lines WHERE settlement_id = ?"
+from mlc_assets.services.journal_store import load_journal, store_journal
+from mlc_assets.services.report_landing import land_report
 
 
 @dataclass(frozen=True)
@@ -54,28 +44,6 @@ class PathResult:
     peak_rss_mb_after: dict[str, float]
 
 
-def _header_frame(parsed: ParsedSettlement, sha: str) -> pl.DataFrame:
-    h = parsed.header
-    return pl.DataFrame(
-        [
-            {
-                "settlement_id": h.settlement_id,
-                "start": h.start,
-                "end": h.end,
-                "deposit_date": h.deposit_date,
-                "total_amount": h.total_amount,
-                "currency": h.currency,
-                "file_format": h.file_format,
-                "line_count": parsed.lines.height,
-                "raw_sha256": sha,
-                "detected": json.dumps(parsed.detected, sort_keys=True),
-                "loaded_at": datetime.now(UTC),
-            }
-        ],
-        schema_overrides={"total_amount": pl.Decimal(18, 2)},
-    )
-
-
 def run_connector_path(
     data: bytes,
     warehouse: Warehouse,
@@ -90,9 +58,7 @@ def run_connector_path(
     header = parsed.header
     sid = header.settlement_id
     clock.lap("parse")
-    warehouse.replace_partition(
-        {HEADERS_TABLE: _header_frame(parsed, sha256), LINES_TABLE: parsed.lines}, key=sid
-    )
+    landed = land_report(warehouse, parsed, [file_name], sha256)
     clock.lap("land_lines")
     gl = mapping or load_mapping()
     gl_source = "bench mapping" if mapping else "default_mapping.yaml (shipped)"
@@ -102,9 +68,10 @@ def run_connector_path(
     clock.lap("reconcile")
     journal = build_journal(header, classified, gl)
     clock.lap("journal")
-    summary, frame = stored_frames(journal, mapping_source=gl_source)
-    warehouse.replace_partition({JOURNALS_TABLE: summary, JOURNAL_LINES_TABLE: frame}, key=sid)
-    landed = warehouse.query(_COUNT_LANDED, [sid])
+    journal_lines = store_journal(warehouse, journal, mapping_source=gl_source)
+    back = load_journal(warehouse, sid)  # the asset's checks read back what was committed
+    if back != journal:
+        raise RuntimeError(f"settlement {sid}: the stored journal does not read back equal")
     clock.lap("land_journal")
     return PathResult(
         settlement_id=sid,
@@ -113,8 +80,8 @@ def run_connector_path(
         currency=header.currency,
         reconciled=bool(recon.ok),
         journal_entries=len(journal.entries),
-        journal_lines=frame.height,
-        landed_lines=int(landed["n"][0]),
+        journal_lines=journal_lines,
+        landed_lines=landed.lines_landed,
         stages=clock.laps,
         peak_rss_mb_after=clock.peaks,
     )

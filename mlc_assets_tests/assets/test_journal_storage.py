@@ -13,12 +13,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from mlc_assets.assets.journal import (
-    JOURNAL_LINES_TABLE,
-    JOURNALS_TABLE,
-    journal_entries,
-    load_journal,
-)
+from mlc_assets.assets.journal import journal_entries, load_journal
 from mlc_assets.bench.connector_path import run_connector_path
 from mlc_assets.bench.report_data import write_reports
 from mlc_assets.domain.journal import build_journal
@@ -26,6 +21,7 @@ from mlc_assets.domain.mapping import classify_lines, load_mapping
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import Warehouse, WarehouseResource
+from mlc_assets.services.journal_store import JOURNAL_LINES_TABLE, JOURNALS_TABLE
 from mlc_assets.services.settlements import load_settlement
 
 
