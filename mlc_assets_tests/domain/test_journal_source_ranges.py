@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -29,17 +27,8 @@ from mlc_assets.domain.journal import (
     build_journal,
     source_ranges,
 )
-from mlc_assets.domain.mapping import classify_lines, load_mapping
-from mlc_assets.domain.settlement_schema import LINE_SCHEMA, SettlementHeader
-
-MAPPING = load_mapping()
-SID = "12345678901"
-TYPES = [
-    ("Order", "ItemPrice", "Principal"),
-    ("Order", "ItemPrice", "Tax"),
-    ("Order", "ItemFees", "Commission"),
-    ("Order", "ItemWithheldTax", "MarketplaceFacilitatorTax-Principal"),
-]
+from mlc_assets.domain.settlement_schema import SettlementHeader
+from mlc_assets_tests.domain.journal_fixtures import MAPPING, interleaved_settlement
 
 
 @settings(max_examples=200, deadline=None)
@@ -76,27 +65,7 @@ def test_ranges_text_shapes() -> None:
 
 
 def _settlement(n: int) -> tuple[SettlementHeader, pl.DataFrame]:
-    data: dict[str, list] = {c: [None] * n for c in LINE_SCHEMA}
-    data["settlement_id"] = [SID] * n
-    data["line_no"] = list(range(2, n + 2))
-    data["transaction_type"] = [TYPES[i % 4][0] for i in range(n)]
-    data["amount_type"] = [TYPES[i % 4][1] for i in range(n)]
-    data["amount_description"] = [TYPES[i % 4][2] for i in range(n)]
-    data["amount"] = [Decimal("1.00")] * n
-    data["marketplace_name"] = ["Amazon.com"] * n
-    start = datetime(2026, 9, 24, 7, tzinfo=UTC)
-    header = SettlementHeader(
-        settlement_id=SID,
-        start=start,
-        end=datetime(2026, 10, 8, 7, tzinfo=UTC),
-        deposit_date=datetime(2026, 10, 10, 7, tzinfo=UTC),
-        total_amount=Decimal(n),
-        currency="USD",
-        file_format="v2",
-        column_count=24,
-    )
-    lines = pl.DataFrame(data, schema=LINE_SCHEMA)
-    return header, classify_lines(lines, MAPPING, currency="USD")
+    return interleaved_settlement(n)
 
 
 def test_interleaved_lines_make_one_range_list_per_account() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import polars as pl
@@ -27,38 +26,13 @@ from mlc_assets.domain.journal import (
     ranges_stored_apart,
     stored_frames,
 )
-from mlc_assets.domain.mapping import classify_lines, load_mapping
-from mlc_assets.domain.settlement_schema import LINE_SCHEMA, SettlementHeader
-
-MAPPING = load_mapping()
-SID = "12345678901"
-TYPES = [
-    ("Order", "ItemPrice", "Principal"),
-    ("Order", "ItemPrice", "Tax"),
-    ("Order", "ItemFees", "Commission"),
-]
+from mlc_assets_tests.domain.journal_fixtures import MAPPING, TYPES, interleaved_settlement
 
 
 def _journal(n: int, *, memo_marketplace: str = "Amazon.com") -> Journal:
-    data: dict[str, list] = {c: [None] * n for c in LINE_SCHEMA}
-    data["settlement_id"] = [SID] * n
-    data["line_no"] = list(range(2, n + 2))
-    data["transaction_type"] = [TYPES[i % 3][0] for i in range(n)]
-    data["amount_type"] = [TYPES[i % 3][1] for i in range(n)]
-    data["amount_description"] = [TYPES[i % 3][2] for i in range(n)]
-    data["amount"] = [Decimal("1.25")] * n
-    data["marketplace_name"] = [memo_marketplace] * n
-    header = SettlementHeader(
-        settlement_id=SID,
-        start=datetime(2026, 9, 24, 7, tzinfo=UTC),
-        end=datetime(2026, 10, 8, 7, tzinfo=UTC),
-        deposit_date=datetime(2026, 10, 10, 7, tzinfo=UTC),
-        total_amount=Decimal("1.25") * n,
-        currency="USD",
-        file_format="v2",
-        column_count=24,
+    header, classified = interleaved_settlement(
+        n, types=TYPES[:3], amount=Decimal("1.25"), marketplace=memo_marketplace
     )
-    classified = classify_lines(pl.DataFrame(data, schema=LINE_SCHEMA), MAPPING, currency="USD")
     return build_journal(header, classified, MAPPING)
 
 
