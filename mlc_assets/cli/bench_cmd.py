@@ -120,7 +120,7 @@ def stages_table(report: dict[str, Any]) -> Table | None:
     table.add_column("format")
     for name in names:
         table.add_column(name, justify="right")
-    table.add_column("land_lines ÷ polars", justify="right")
+    table.add_column("land ÷ floor", justify="right")
     for loc, stages in rows.items():
         ratio = report["locales"][loc].get("land_lines_vs_polars")
         table.add_row(loc, *(f"{stages[n]:.2f}" for n in names), f"{ratio:.2f}x" if ratio else "")
