@@ -135,8 +135,74 @@ def _normalise_zones(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(fixes) if fixes else frame
 
 
+class WarehouseSession:
+    """Operations on one open connection: a write and its read-back, or several reads, pay
+    for opening (and closing, which checkpoints) the file once instead of once each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def replace_partition(
+        self,
+        tables: Mapping[str, pl.DataFrame],
+        *,
+        key_column: str = "settlement_id",
+        key: str,
+    ) -> dict[str, int]:
+        """Replace one partition in several tables atomically; returns rows written per table."""
+        con = self.con
+        written: dict[str, int] = {}
+        for table, frame in tables.items():
+            _prepare_table(con, table, frame.schema)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, frame in tables.items():
+                con.execute(f"DELETE FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+                if frame.height:
+                    bad = frame.select(pl.col(key_column).ne_missing(key).sum()).item()
+                    if bad:
+                        raise ValueError(f"{table}: {bad} rows do not belong to {key_column}={key}")
+                    con.register("_incoming", to_arrow(frame))
+                    con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
+                    con.unregister("_incoming")
+                written[table] = frame.height
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return written
+
+    def append(self, table: str, frame: pl.DataFrame) -> int:
+        """Append rows (audit and intent records, which are never rewritten)."""
+        if frame.is_empty():
+            return 0
+        _prepare_table(self.con, table, frame.schema)
+        self.con.register("_incoming", to_arrow(frame))
+        self.con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
+        self.con.unregister("_incoming")
+        return frame.height
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+        """Run a read query; a table that does not exist yet reads as empty."""
+        try:
+            rel = self.con.sql(sql, params=list(params or []))
+            if rel is None:
+                return pl.DataFrame()
+            return _normalise_zones(pl.DataFrame(pl.from_arrow(rel.to_arrow_table())))
+        except duckdb.CatalogException:
+            return pl.DataFrame()
+
+    def read_partition(
+        self, table: str, key: str, *, key_column: str = "settlement_id"
+    ) -> pl.DataFrame:
+        return self.query(f"SELECT * FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+
+
 class Warehouse:
-    """Plain (non-Dagster) access to the warehouse file, shared by resources, CLI and tests."""
+    """Plain (non-Dagster) access to the warehouse file, shared by resources, CLI and tests.
+
+    Each method opens the file for its own work; ``session()`` keeps it open across several.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -150,6 +216,12 @@ class Warehouse:
         finally:
             con.close()
 
+    @contextlib.contextmanager
+    def session(self) -> Iterator[WarehouseSession]:
+        """One connection for several operations (waits for another writer like the rest)."""
+        with self.connect() as con:
+            yield WarehouseSession(con)
+
     @_on_lock
     def replace_partition(
         self,
@@ -159,55 +231,24 @@ class Warehouse:
         key: str,
     ) -> dict[str, int]:
         """Replace one partition in several tables atomically; returns rows written per table."""
-        written: dict[str, int] = {}
-        with self.connect() as con:
-            for table, frame in tables.items():
-                _prepare_table(con, table, frame.schema)
-            con.execute("BEGIN TRANSACTION")
-            try:
-                for table, frame in tables.items():
-                    con.execute(f"DELETE FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
-                    if frame.height:
-                        bad = frame.select(pl.col(key_column).ne_missing(key).sum()).item()
-                        if bad:
-                            raise ValueError(
-                                f"{table}: {bad} rows do not belong to {key_column}={key}"
-                            )
-                        con.register("_incoming", to_arrow(frame))
-                        con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
-                        con.unregister("_incoming")
-                    written[table] = frame.height
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-        return written
+        with self.session() as s:
+            return s.replace_partition(tables, key_column=key_column, key=key)
 
     @_on_lock
     def append(self, table: str, frame: pl.DataFrame) -> int:
         """Append rows (audit and intent records, which are never rewritten)."""
         if frame.is_empty():
             return 0
-        with self.connect() as con:
-            _prepare_table(con, table, frame.schema)
-            con.register("_incoming", to_arrow(frame))
-            con.execute(f"INSERT INTO {ident(table)} BY NAME SELECT * FROM _incoming")
-            con.unregister("_incoming")
-        return frame.height
+        with self.session() as s:
+            return s.append(table, frame)
 
     @_on_lock
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
         """Run a read query; a table that does not exist yet reads as empty."""
         if not self.path.exists():
             return pl.DataFrame()
-        with self.connect() as con:
-            try:
-                rel = con.sql(sql, params=list(params or []))
-                if rel is None:
-                    return pl.DataFrame()
-                return _normalise_zones(pl.DataFrame(pl.from_arrow(rel.to_arrow_table())))
-            except duckdb.CatalogException:
-                return pl.DataFrame()
+        with self.session() as s:
+            return s.query(sql, params)
 
     def read_partition(
         self, table: str, key: str, *, key_column: str = "settlement_id"

@@ -27,13 +27,16 @@ def load_journal(warehouse: Warehouse, settlement_id: str) -> Journal | None:
     """The stored journal, source ranges included: since they are kept once, in
     ``journal_lines``, those rows are read too (journals stored with the ranges in
     ``journal_json`` load from it alone)."""
-    rows = warehouse.read_partition(JOURNALS_TABLE, settlement_id)
-    if rows.is_empty() or rows["journal_json"][0] is None:
+    if not warehouse.path.exists():
         return None
-    text = rows["journal_json"][0]
-    lines = (
-        warehouse.read_partition(JOURNAL_LINES_TABLE, settlement_id)
-        if ranges_stored_apart(text)
-        else None
-    )
+    with warehouse.session() as session:
+        rows = session.read_partition(JOURNALS_TABLE, settlement_id)
+        if rows.is_empty() or rows["journal_json"][0] is None:
+            return None
+        text = rows["journal_json"][0]
+        lines = (
+            session.read_partition(JOURNAL_LINES_TABLE, settlement_id)
+            if ranges_stored_apart(text)
+            else None
+        )
     return Journal.from_stored(text, lines)

@@ -85,8 +85,9 @@ def land_report(
     sum: the asset check proves the warehouse, not the parser."""
     sid = parsed.header.settlement_id
     header = header_frame(parsed, report_ids, sha)
-    warehouse.replace_partition({HEADERS_TABLE: header, LINES_TABLE: parsed.lines}, key=sid)
-    back = warehouse.query(_READ_BACK, [sid])
+    with warehouse.session() as session:
+        session.replace_partition({HEADERS_TABLE: header, LINES_TABLE: parsed.lines}, key=sid)
+        back = session.query(_READ_BACK, [sid])
     return LandedReport(
         header=header, lines_landed=int(back["n"][0]), lines_sum=Decimal(back["s"][0])
     )

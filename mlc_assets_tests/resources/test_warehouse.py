@@ -132,3 +132,20 @@ def test_large_frames_land_in_order_and_exactly(warehouse: Warehouse) -> None:
     assert warehouse.replace_partition({"lines": big}, key="S1") == {"lines": n}
     back = warehouse.read_partition("lines", "S1")
     assert back.equals(big)
+
+
+def test_a_session_writes_and_reads_back_on_one_connection(warehouse: Warehouse) -> None:
+    with warehouse.session() as s:
+        s.replace_partition({"lines": frame("S1", ["1.00", "2.00"])}, key="S1")
+        assert s.query("SELECT sum(amount) AS s FROM lines")["s"][0] == Decimal("3.00")
+        # A failed replace inside the session rolls back and leaves the session usable.
+        with pytest.raises(ValueError, match="do not belong"):
+            s.replace_partition({"lines": frame("S2", ["5.00"])}, key="S1")
+        assert s.read_partition("lines", "S1")["amount"].to_list() == [
+            Decimal("1.00"),
+            Decimal("2.00"),
+        ]
+        assert s.append("log", frame("S1", ["0.01"])) == 1
+        assert s.read_partition("missing_table", "S1").is_empty()
+    # Committed: another connection sees it.
+    assert warehouse.read_partition("log", "S1")["amount"].to_list() == [Decimal("0.01")]
