@@ -94,6 +94,9 @@ def _run(
             for key in keys:
                 progress.update(task, description=f"settlement {key}")
                 run = job.execute_in_process(
+                    # The table and the progress bar tell the story; Dagster's own event log
+                    # (≈50 DEBUG lines a settlement) stays in the instance for `dagster dev`.
+                    run_config=_QUIET_CONSOLE,
                     instance=instance,
                     partition_key=key,
                     raise_on_error=False,
@@ -103,6 +106,9 @@ def _run(
                     failures[key] = _failure_message(run)
                 progress.advance(task)
         return settlement_summaries(settings, failures=failures, partition_keys=keys)
+
+
+_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _failure_message(run: Any) -> str:
