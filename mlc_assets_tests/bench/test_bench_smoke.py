@@ -61,6 +61,10 @@ def test_report_bench_runs_every_path_on_the_whole_file(tmp_path: Path) -> None:
         assert res["land_lines_vs_polars"] == pytest.approx(
             connector["stages"]["land_lines"] / paths["polars"]["seconds_best"], rel=0.02
         )
+        land = connector["stages"]["land_lines"]
+        assert res["connector_vs_polars_plus_landing"] == pytest.approx(
+            paths["connector"]["seconds_best"] / (paths["polars"]["seconds_best"] + land), rel=0.02
+        )
         assert set(res["targets_met"]) == {
             "at_most_2x_polars", "at_least_10x_rowwise", "peak_rss_under_1_5_gb",
         }  # fmt: skip
