@@ -135,6 +135,10 @@ def _normalise_zones(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(fixes) if fixes else frame
 
 
+def _partition_query(table: str, key_column: str) -> str:
+    return f"SELECT * FROM {ident(table)} WHERE {ident(key_column)} = ?"
+
+
 class WarehouseSession:
     """Operations on one open connection: a write and its read-back, or several reads, pay
     for opening (and closing, which checkpoints) the file once instead of once each."""
@@ -195,7 +199,7 @@ class WarehouseSession:
     def read_partition(
         self, table: str, key: str, *, key_column: str = "settlement_id"
     ) -> pl.DataFrame:
-        return self.query(f"SELECT * FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+        return self.query(_partition_query(table, key_column), [key])
 
 
 class Warehouse:
@@ -253,7 +257,7 @@ class Warehouse:
     def read_partition(
         self, table: str, key: str, *, key_column: str = "settlement_id"
     ) -> pl.DataFrame:
-        return self.query(f"SELECT * FROM {ident(table)} WHERE {ident(key_column)} = ?", [key])
+        return self.query(_partition_query(table, key_column), [key])
 
 
 class WarehouseResource(dg.ConfigurableResource):
