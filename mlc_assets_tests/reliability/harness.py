@@ -97,6 +97,28 @@ def _env() -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class KillPoint:
+    """Where a run is SIGKILLed: once a sandbox's own counter reaches ``at``.
+
+    Kill points follow the run's progress, not the wall clock, so a kill lands at the same
+    step on a quiet machine and on a loaded one. ``counter`` is a key of the sandbox's
+    ``/_sandbox/stats`` (Workday ``op:<operation>`` counts a request as it arrives, before the
+    commit; Deltek ``route:<name>`` likewise; SP-API ``downloads``).
+    """
+
+    system: str  # "spapi" | "workday" | "deltek"
+    counter: str
+    at: int
+
+    def __str__(self) -> str:
+        return f"{self.system}.{self.counter}>={self.at}"
+
+
+# How often the harness reads the sandboxes' counters while a run goes on.
+POLL_SECONDS = 0.02
+
+
 def run_demo(
     data_home: Path,
     *,
@@ -105,10 +127,10 @@ def run_demo(
     chaos: str | None = None,
     speed: float = 400.0,
     timeout: float = 900.0,
-    kill_after: float | None = None,
+    kill_at: KillPoint | None = None,
     settlement_days: int = 14,
 ) -> DemoRun:
-    """Run ``mlc demo --json`` to completion, or SIGKILL it ``kill_after`` seconds in."""
+    """Run ``mlc demo --json`` to completion, or SIGKILL it once ``kill_at`` is reached."""
     cmd = demo_command(
         data_home,
         settlements=settlements,
@@ -124,20 +146,23 @@ def run_demo(
         proc = subprocess.Popen(cmd, cwd=REPO, env=_env(), stdout=out, stderr=err)
         killed = False
         fired: dict[str, dict[str, int]] = {}
-        deadline = started + (kill_after if kill_after is not None else timeout)
+        next_fault_read = started
         while proc.poll() is None:
-            if time.monotonic() >= deadline:
-                if kill_after is None:
-                    proc.kill()
-                    proc.wait()
-                    raise subprocess.TimeoutExpired(cmd, timeout)
+            now = time.monotonic()
+            if now >= started + timeout:
+                proc.kill()
+                proc.wait()
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            if kill_at is not None and _counter(data_home, proc.pid, kill_at) >= kill_at.at:
                 # SIGKILL: no cleanup handler, no atexit, exactly like a crashed host.
                 os.kill(proc.pid, signal.SIGKILL)
                 proc.wait()
                 killed = True
                 break
-            fired.update(_faults_fired(data_home, proc.pid))
-            time.sleep(1.0)
+            if now >= next_fault_read:
+                fired.update(_faults_fired(data_home, proc.pid))
+                next_fault_read = now + 1.0
+            time.sleep(POLL_SECONDS)
     return DemoRun(
         returncode=proc.returncode,
         stdout=out_file.read_text(errors="replace"),
@@ -148,8 +173,8 @@ def run_demo(
     )
 
 
-def _faults_fired(data_home: Path, pid: int) -> dict[str, dict[str, int]]:
-    """Ask the running demo's sandboxes what they injected so far (nothing if not up yet)."""
+def _stats_urls(data_home: Path, pid: int) -> dict[str, str]:
+    """The running demo's sandbox stats URLs (none before it is up or from an older run)."""
     try:
         state = json.loads((data_home / "state" / "sandbox.json").read_text())
     except (OSError, json.JSONDecodeError):
@@ -162,15 +187,38 @@ def _faults_fired(data_home: Path, pid: int) -> dict[str, dict[str, int]]:
         "workday": ep.get("workday", "") + "/_sandbox/stats",
         "deltek": ep.get("deltek", "").removesuffix(deltek_app.DEFAULT_PREFIX) + "/_sandbox/stats",
     }
+    return {system: url for system, url in urls.items() if url.startswith("http")}
+
+
+def _stats(url: str) -> dict[str, Any]:
+    try:
+        answer = httpx.get(url, timeout=2.0).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _counter(data_home: Path, pid: int, point: KillPoint) -> int:
+    """The sandbox counter a kill point watches (0 while the sandbox is not up)."""
+    url = _stats_urls(data_home, pid).get(point.system)
+    if url is None:
+        return 0
+    stats = _stats(url)
+    # The ERP sandboxes nest their counters under "stats"; SP-API's are top-level or per operation.
+    for table in (stats.get("stats"), stats, stats.get("requests")):
+        if isinstance(table, dict) and isinstance(table.get(point.counter), int):
+            return int(table[point.counter])
+    return 0
+
+
+def _faults_fired(data_home: Path, pid: int) -> dict[str, dict[str, int]]:
+    """Ask the running demo's sandboxes what they injected so far (nothing if not up yet)."""
     out: dict[str, dict[str, int]] = {}
-    for system, url in urls.items():
-        if not url.startswith("http"):
-            continue
-        try:
-            fired = httpx.get(url, timeout=2.0).json().get("faults_fired") or {}
-        except (httpx.HTTPError, ValueError):
-            continue
-        out[system] = {str(k): int(v) for k, v in fired.items()}
+    for system, url in _stats_urls(data_home, pid).items():
+        stats = _stats(url)
+        if stats:
+            fired = stats.get("faults_fired") or {}
+            out[system] = {str(k): int(v) for k, v in fired.items()}
     return out
 
 

@@ -1,8 +1,8 @@
 """Exactly-once under faults and crashes, end to end, as a user would run it.
 
 ``mlc demo`` runs as a subprocess against the built-in sandbox with faults armed in all three
-sandboxes (SP-API, Workday, Deltek), or is SIGKILLed at a seeded random moment, and is then
-rerun. Afterwards each ERP is read back through its own API: exactly one document per
+sandboxes (SP-API, Workday, Deltek), or is SIGKILLed at seeded points of its progress (sandbox
+counters, so the kill lands at the same step on a fast or a slow machine), and is then rerun. Afterwards each ERP is read back through its own API: exactly one document per
 settlement reference, amounts equal to the journal, the deposit on the clearing line, and
 nothing posted under any other reference. Figures go to ``test-artifacts/exactly_once.json``.
 
@@ -24,6 +24,7 @@ import pytest
 
 from mlc_assets_tests.reliability.harness import (
     DemoRun,
+    KillPoint,
     audit_erps,
     chaos_fault_count,
     run_demo,
@@ -122,32 +123,59 @@ def _chaos_then_clean(tmp_path: Path, settlements: int, days: int = 14) -> dict[
     }
 
 
+# Progress points a run on a fresh data home passes (the first kill), and points every run
+# passes again, posted or not (later kills: a rerun adopts, so it submits little or nothing).
+# Each names a sandbox counter; "op:"/"route:" count a request as it arrives, mid-request.
+FRESH_POINTS = (
+    ("spapi", "downloads"),  # landing the reports
+    ("workday", "op:Submit_Accounting_Journal"),  # mid-submit, before or after the commit
+    ("workday", "journals_committed"),  # committed, the response not yet read
+    ("deltek", "route:create"),  # batch written, not yet posted
+    ("deltek", "route:post"),  # mid-post
+)
+RERUN_POINTS = (
+    ("workday", "op:Get_Journals"),  # the lookup before every submit
+    ("deltek", "route:ledger"),  # the lookup of every batch
+)
+
+
+def kill_points(rng: random.Random, kills: int, documents: int) -> list[KillPoint]:
+    """Seeded kill points: the first on fresh-run progress, the rest on progress every run makes.
+
+    ``at`` stays below the number of documents a run handles, so the run is still going when
+    the counter is reached, whatever the machine's speed.
+    """
+    points = []
+    for i in range(kills):
+        system, counter = rng.choice(FRESH_POINTS if i == 0 else RERUN_POINTS)
+        points.append(KillPoint(system, counter, rng.randint(1, documents - 1)))
+    return points
+
+
 def _kill_then_finish(
-    tmp_path: Path,
-    settlements: int,
-    kills: int,
-    seed: int,
-    window: tuple[float, float],
-    days: int = 14,
+    tmp_path: Path, settlements: int, kills: int, seed: int, days: int = 14
 ) -> dict[str, Any]:
     home = tmp_path / "home"
-    rng = random.Random(seed)
-    kill_points: list[float] = []
-    killed = 0
-    for _ in range(kills):
-        at = round(rng.uniform(*window), 1)
-        kill_points.append(at)
-        run = run_demo(home, settlements=settlements, kill_after=at, settlement_days=days)
-        killed += int(run.killed)
-    # A kill that came after the run had finished would prove nothing: at least one must land.
-    assert killed >= 1, f"no run was still going at {kill_points} s"
+    # Three marketplaces: at least one document per settlement in each ERP.
+    points = kill_points(random.Random(seed), kills, documents=3 * settlements)
+    runs = []
+    for point in points:
+        run = run_demo(home, settlements=settlements, kill_at=point, settlement_days=days)
+        runs.append(run)
+    # Every kill point lies before the end of its run: each run must have been killed there.
+    assert all(run.killed for run in runs), [
+        (str(p), r.returncode, r.stderr[-2000:])
+        for p, r in zip(points, runs, strict=True)
+        if not r.killed
+    ]
     final = run_demo(home, settlements=settlements, settlement_days=days)
     figures = _assert_clean_audit(home, final, settlements)
     return {
         "settlements": len(final.rows),
         "runs": kills + 1,
-        "kills": killed,
-        "kill_points_s": kill_points,
+        "kills": sum(run.killed for run in runs),
+        "kill_points": [str(p) for p in points],
+        "killed_after_s": [round(run.seconds, 1) for run in runs],
         "seed": seed,
         "posting_log_actions": _posting_actions(home),
         **figures,
@@ -163,7 +191,7 @@ def test_chaos_across_all_sandboxes_then_clean_rerun_posts_exactly_once(tmp_path
 def test_sigkill_mid_run_then_rerun_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     write_figures(
         "sigkill_small",
-        _kill_then_finish(tmp_path, settlements=2, kills=1, seed=11, window=(8.0, 30.0)),
+        _kill_then_finish(tmp_path, settlements=2, kills=2, seed=11),
     )
 
 
@@ -185,7 +213,6 @@ def test_sigkill_full_size(tmp_path: Path, settlements: int, kills: int) -> None
         settlements=settlements,
         kills=kills,
         seed=23,
-        window=(15.0, 240.0),
         days=FULL_SIZE_DAYS,
     )
     assert figures["settlements"] >= 50
