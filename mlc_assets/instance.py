@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from filelock import FileLock
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 DAGSTER_YAML = """\
 # Written by ml-connector. Pools serialise DuckDB writers and each ERP's writers;
@@ -39,6 +45,21 @@ def use_dagster_home(data_home: Path | str) -> Path:
     home = ensure_dagster_home(data_home)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def open_instance(data_home: Path | str) -> dg.DagsterInstance:
+    """This data home's Dagster instance, created by one process at a time.
+
+    Dagster creates its SQLite storages on first use without a lock: two processes starting on
+    a new data home at once (two demos, a demo and ``make dev``) race to create the same tables
+    and the loser dies with "table … already exists". The first one creates them under a file
+    lock; the others wait for it and then open the finished instance.
+    """
+    import dagster as dg
+
+    home = use_dagster_home(data_home)
+    with FileLock(str(home / ".instance.lock"), timeout=120):
+        return dg.DagsterInstance.get()
 
 
 # Tags the demo puts on its in-process runs, so a later demo can tell a crashed one.
