@@ -28,14 +28,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
 	$(BIN)/ruff format --check mlc_assets mlc_assets_tests
 
-# The Dagster UI on this data home's instance (pools configured); the sandbox starts itself.
-# `make dev PORT=3001` serves the UI on another port. The instance is created first, under the
-# data home's lock, so a demo started at the same moment cannot race to create its tables.
+# The Dagster UI (dg dev) on this data home's instance, with the sandbox it needs; Ctrl-C stops
+# both. `make dev PORT=3001` serves the UI on another port.
 PORT ?= 3000
 dev: $(STAMP)
-	$(BIN)/python -c "from mlc_assets.instance import open_instance; open_instance('.mlc')"
-	DAGSTER_HOME=$(CURDIR)/.mlc/dagster VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH=$(CURDIR)/$(BIN):$$PATH \
-		$(BIN)/dg dev --use-active-venv --port $(PORT)
+	$(BIN)/mlc dev --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/mlc bench

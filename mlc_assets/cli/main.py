@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from mlc_assets.cli import bench_cmd, credentials_cmd, demo, mapping_cmd, preview, sandbox_cmd
+from mlc_assets.cli import (
+    bench_cmd,
+    credentials_cmd,
+    demo,
+    dev_cmd,
+    mapping_cmd,
+    preview,
+    sandbox_cmd,
+)
 
 app = typer.Typer(
     name="mlc",
@@ -13,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold secrets
 )
 
-for module in (preview, sandbox_cmd, mapping_cmd, demo, credentials_cmd, bench_cmd):
+for module in (preview, sandbox_cmd, mapping_cmd, demo, dev_cmd, credentials_cmd, bench_cmd):
     module.register(app)
 
 if __name__ == "__main__":
