@@ -60,7 +60,8 @@ FINANCE_LINE_SCHEMA: dict[str, pl.DataType] = {
     "event_ref": pl.Utf8(),  # "<list>[i]" (v0) or the transactionId (2024-06-19)
 }
 
-# The 34 lists of the v0 model snapshot (NOTES §3). Anything else is reported as unknown.
+# The 34 lists of the v0 model snapshot (docs/reference/amazon/NOTES.md §3). Anything else is
+# reported as unknown.
 KNOWN_V0_EVENT_LISTS: tuple[str, ...] = (
     "ShipmentEventList",
     "ShipmentSettleEventList",

@@ -2,7 +2,8 @@
 
 Two questions, answered without I/O:
 1. ``match_group``: the Finances group describing a settlement. v0 has no lookup between
-   settlement-id and FinancialEventGroupId (NOTES §7), so we match on currency, period,
+   settlement-id and FinancialEventGroupId (docs/reference/amazon/NOTES.md §7), so we match on
+   currency, period,
    closed total == deposit and transfer date ≈ deposit date. Anything but exactly one
    convincing candidate is returned as such, with every candidate's reasons — never a guess.
 2. ``reconcile``: per-category totals of both sides, overall totals against the deposit,

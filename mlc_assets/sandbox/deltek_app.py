@@ -1,7 +1,7 @@
 """A local Deltek Vantagepoint tenant speaking the REST wire format the connector uses.
 
 Served by ``BackgroundServer`` on 127.0.0.1. It follows the test-double checklist of the
-research notes (/work/shared/reference/deltek/NOTES.md §10) and tags every behaviour:
+research notes (docs/reference/deltek/NOTES.md §10) and tags every behaviour:
 
 * [DOC]  documented by Deltek (api.deltek.com, help.deltek.com, Deltek's Postman docs);
 * [3P]   seen in third-party code that runs against real tenants;
@@ -366,7 +366,8 @@ class DeltekSandbox:
             if self.faults.take("reset"):
                 return _DroppedResponse()
             if self.faults.take("429"):
-                # 429 is not documented for Vantagepoint [INF: NOTES §9]; load balancers send it.
+                # 429 is not documented for Vantagepoint [INF: docs/reference/deltek/NOTES.md §9];
+                # load balancers send it.
                 return _error("Too many requests.", 429)
             if self.faults.take("500"):
                 return _error("An error has occurred.", 500)

@@ -2,7 +2,7 @@
 
 Kept apart from the HTTP layer (``deltek_app``) so the rules a real tenant enforces live in
 one place and can be tightened against a real tenant. Each rule is tagged like the research
-notes (/work/shared/reference/deltek/NOTES.md):
+notes (docs/reference/deltek/NOTES.md):
 
 * [DOC]  Deltek-authored material says so;
 * [3P]   third-party code that runs against real tenants behaves so;
@@ -420,7 +420,7 @@ class DeltekStore:
                     cr = _money(d.get("CreditAmount"), f"{where}.CreditAmount")
                     if dr < 0 or cr < 0 or (dr > 0) == (cr > 0):
                         # [DOC: H-JE] debit and credit are separate non-negative columns;
-                        # exactly one per line is NOTES §10 guidance [INF].
+                        # exactly one per line is docs/reference/deltek/NOTES.md §10 guidance [INF].
                         raise SandboxRejection(
                             f"{where}: enter exactly one of DebitAmount or CreditAmount "
                             f"(got {dr} / {cr})."

@@ -8,7 +8,7 @@ days — which is what a real account looks like whenever the demo is started. H
 same seed gives byte-identical reports for the same ``start`` (or the same UTC day).
 
 Report-side (transaction-type, amount-type, amount-description) triples are the real ones
-seen in V2 settlement files (see shared/reference/amazon/NOTES.md §6); every component
+seen in V2 settlement files (see docs/reference/amazon/NOTES.md §6); every component
 also carries its Finances v0 naming so the Finances sandbox can render the same money.
 """
 

@@ -1,7 +1,8 @@
 """Login with Amazon stand-in: ``POST /auth/o2/token`` exchanging a refresh token.
 
 Speaks LWA's own dialect, not SP-API's: OAuth-style 400 bodies (``error``,
-``error_description``) with an ``x-amzn-ErrorType`` header (NOTES §1). Accepts form-encoded
+``error_description``) with an ``x-amzn-ErrorType`` header (docs/reference/amazon/NOTES.md §1).
+Accepts form-encoded
 bodies (Amazon's guide, Python SDK) and JSON bodies (Java SDK), as the real endpoint does.
 Issued tokens live in a :class:`TokenStore` shared with the SP-API app, which is how the
 SP-API side can tell a valid, an expired and an unknown token apart.

@@ -1,7 +1,7 @@
 """Server-side SP-API usage plans: one token bucket per operation, as Amazon enforces them.
 
 Amazon refills each operation's bucket at *rate* tokens/s up to *burst*; a call on an empty
-bucket gets 429 (shared/reference/amazon/NOTES.md §5, §8). The sandbox multiplies every rate
+bucket gets 429 (docs/reference/amazon/NOTES.md §5, §8). The sandbox multiplies every rate
 by ``speed`` so tests and demos can run a realistic call pattern in seconds while still
 exercising throttling. Bursts are not scaled: they are what makes 429s reachable.
 """

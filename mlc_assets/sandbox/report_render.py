@@ -1,6 +1,6 @@
 """Render a simulated settlement as the flat file Amazon serves.
 
-Formats follow real files (shared/reference/amazon/NOTES.md §6): US files use ISO-like dates
+Formats follow real files (docs/reference/amazon/NOTES.md §6): US files use ISO-like dates
 and dot decimals in UTF-8; Amazon.de/.fr use ``dd.mm.yyyy`` dates and comma decimals and are
 served as ISO-8859-1; Amazon.co.uk uses ``dd.mm.yyyy`` with dot decimals. The connector must
 detect these per file, so the sandbox must produce all of them.

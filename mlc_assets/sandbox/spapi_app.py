@@ -2,7 +2,8 @@
 
 Every SP-API operation goes through :func:`operation`, which applies what Amazon applies to
 all of them, in order: access-token check (403), injected faults, the operation's token
-bucket (429), then the handler; and the header rules of NOTES §8 (``x-amzn-RequestId``
+bucket (429), then the handler; and the header rules of docs/reference/amazon/NOTES.md §8
+(``x-amzn-RequestId``
 always, ``x-amzn-RateLimit-Limit`` on 2xx/400/404 only). Operation families (Reports here,
 Finances later) are *route factories* ``(ctx) -> list[BaseRoute]`` so they all share one
 app, one token store and one set of buckets, like one real seller account.

@@ -1,7 +1,7 @@
 """A local Workday tenant speaking Workday Web Services SOAP (Financial_Management and
 Resource_Management), for the demo and the tests.
 
-It behaves like the documented tenant (shared/reference/workday/NOTES.md): serves its WSDL at
+It behaves like the documented tenant (docs/reference/workday/NOTES.md): serves its WSDL at
 ``/ccx/service/{tenant}/{Service}/{version}?wsdl``; takes SOAP 1.1 POSTs at the same path and
 routes on the first Body element (Workday declares no SOAPAction); authenticates every request
 with a WS-Security UsernameToken (``ISU@tenant`` + PasswordText, with or without Nonce/Created)

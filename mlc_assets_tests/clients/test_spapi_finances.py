@@ -18,7 +18,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import mlc_assets
 from mlc_assets.clients.retry import FAST_TEST_POLICY
 from mlc_assets.clients.spapi import SpapiClient
 from mlc_assets.clients.spapi.errors import ErrorDetail, SpapiError
@@ -34,15 +33,13 @@ from mlc_assets.sandbox.finances_routes import finance_routes, finances_state
 from mlc_assets.sandbox.reports_routes import reports_routes
 from mlc_assets.sandbox.server import BackgroundServer
 from mlc_assets.sandbox.stack import SandboxStack
+from mlc_assets_tests.reference import AMAZON
 
-REFERENCE = Path(mlc_assets.__file__).resolve().parents[1].parent / "shared/reference/amazon"
 SPEED = 1000.0
 
 
 def _model(name: str) -> dict[str, Any]:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.skip(f"reference model {path} not available")
+    path = AMAZON / name
     return json.loads(path.read_text())
 
 

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,11 +36,10 @@ from mlc_assets.sandbox.workday_app import (
     WorkdayTenant,
     build_workday_app,
 )
+from mlc_assets_tests.reference import WORKDAY
 
-# /work/main/mlc_assets_tests/clients/<file> -> parents[2] is the repo; shared/ sits beside it.
-SHARED_WORKDAY = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "workday"
-V30_SUBSET_XSD = SHARED_WORKDAY / "Financial_Management_v30_journal_subset.xsd"
-EXAMPLES_XML = SHARED_WORKDAY / "minimal_examples.xml"
+V30_SUBSET_XSD = WORKDAY / "Financial_Management_v30_journal_subset.xsd"
+EXAMPLES_XML = WORKDAY / "minimal_examples.xml"
 CLOSED_PERIOD = "2024-04"
 
 

@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-import mlc_assets
 from mlc_assets.domain.finance_events import (
     FINANCE_LINE_SCHEMA,
     FinanceEventError,
@@ -22,14 +20,11 @@ from mlc_assets.domain.finance_events import (
     groups_from_pages,
     unknown_event_lists,
 )
-
-REFERENCE = Path(mlc_assets.__file__).resolve().parents[1].parent / "shared/reference/amazon"
+from mlc_assets_tests.reference import AMAZON
 
 
 def _model(name: str) -> dict[str, Any]:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.skip(f"reference model {path} not available")
+    path = AMAZON / name
     return json.loads(path.read_text(), parse_float=Decimal)
 
 

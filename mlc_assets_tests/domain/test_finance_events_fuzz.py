@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -26,7 +25,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import mlc_assets
 from mlc_assets.domain.finance_events import (
     FINANCE_LINE_SCHEMA,
     FinanceEventError,
@@ -35,8 +33,8 @@ from mlc_assets.domain.finance_events import (
     flatten_v0_events,
     groups_from_pages,
 )
+from mlc_assets_tests.reference import AMAZON
 
-REFERENCE = Path(mlc_assets.__file__).resolve().parents[1].parent / "shared/reference/amazon"
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CURRENCIES = ["USD", "EUR", "GBP", "CAD", "JPY"]
 Money = tuple[Decimal, str]
@@ -231,9 +229,7 @@ def _static_pages() -> list[Page]:
     flattener reads from them undamaged (the round trip is covered in test_finance_events)."""
     pages: list[Page] = []
     for name, api in (("financesV0.json", "v0"), ("finances_2024-06-19.json", "2024-06-19")):
-        path = REFERENCE / name
-        if not path.exists():
-            continue
+        path = AMAZON / name
         model = json.loads(path.read_text(), parse_float=Decimal)
         for route, ops in model["paths"].items():
             if not route.endswith(("financialEvents", "transactions")):

@@ -1,4 +1,5 @@
-"""The shipped default mapping covers every type of NOTES §3/§4/§6, the fixtures and the sandbox."""
+"""The shipped default mapping covers every type of docs/reference/amazon/NOTES.md §3/§4/§6, the
+fixtures and the sandbox."""
 
 from __future__ import annotations
 
@@ -191,7 +192,8 @@ def test_default_mapping_has_no_catch_all(mapping) -> None:
         assert mapping.rule_for(*t, marketplace="Amazon.com", currency="USD") is None, t
 
 
-# v0 types named in NOTES §3 (and what the Finances flattener emits for them).
+# v0 types named in docs/reference/amazon/NOTES.md §3 (and what the Finances flattener emits for
+# them).
 FINANCE_TYPES = [
     ("Shipment", "ItemChargeList", t)
     for t in ("Principal", "Tax", "ShippingCharge", "ShippingTax", "Giftwrap", "GiftwrapTax")
@@ -285,8 +287,9 @@ def test_default_mapping_journals_every_fixture(mapping, path: Path) -> None:
 
 
 def test_default_mapping_covers_sandbox_data_both_sides(mapping) -> None:
-    generator = pytest.importorskip("mlc_assets.sandbox.generator")
-    render = pytest.importorskip("mlc_assets.sandbox.report_render")
+    from mlc_assets.sandbox import generator
+    from mlc_assets.sandbox import report_render as render
+
     seller = generator.generate_seller(11, 6)
     finance_rows = []
     for settlement in seller.settlements:

@@ -11,7 +11,6 @@ from collections import defaultdict
 from decimal import Decimal
 
 import polars as pl
-import pytest
 
 from mlc_assets.domain.finance_events import flatten_transactions, flatten_v0_events
 from mlc_assets.domain.mapping import (
@@ -23,10 +22,9 @@ from mlc_assets.domain.mapping import (
     unmapped_types,
 )
 from mlc_assets.domain.settlement_report import parse_settlement_report
-
-finances = pytest.importorskip("mlc_assets.sandbox.finances_routes")
-generator = pytest.importorskip("mlc_assets.sandbox.generator")
-render = pytest.importorskip("mlc_assets.sandbox.report_render")
+from mlc_assets.sandbox import finances_routes as finances
+from mlc_assets.sandbox import generator
+from mlc_assets.sandbox import report_render as render
 
 
 def totals(frame: pl.DataFrame) -> dict[str, Decimal]:

@@ -2,8 +2,9 @@
 
 ``mlc demo`` runs as a subprocess against the built-in sandbox with faults armed in all three
 sandboxes (SP-API, Workday, Deltek), or is SIGKILLed at seeded points of its progress (sandbox
-counters, so the kill lands at the same step on a fast or a slow machine), and is then rerun. Afterwards each ERP is read back through its own API: exactly one document per
-settlement reference, amounts equal to the journal, the deposit on the clearing line, and
+counters, so the kill lands at the same step on a fast or a slow machine), and is then rerun.
+Afterwards each ERP is read back through its own API: exactly one document per settlement
+reference, amounts equal to the journal, the deposit on the clearing line, and
 nothing posted under any other reference. Figures go to ``test-artifacts/exactly_once.json``.
 
 The default size (2 settlements per marketplace = 6) keeps the suite short; the ``slow``

@@ -7,30 +7,25 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 import jsonschema
 import pytest
 
-import mlc_assets
 from mlc_assets.domain.finance_events import flatten_transactions, flatten_v0_events
 from mlc_assets.sandbox.finances_routes import finance_routes, finances_state, late_events
 from mlc_assets.sandbox.reports_routes import reports_routes
 from mlc_assets.sandbox.stack import SandboxStack
+from mlc_assets_tests.reference import AMAZON
 from mlc_assets_tests.sandbox.conftest import lwa_token
 
-REFERENCE = Path(mlc_assets.__file__).resolve().parents[1].parent / "shared/reference/amazon"
 V0 = "/finances/v0"
 V24 = "/finances/2024-06-19"
 
 
 def _definitions(name: str) -> dict[str, Any]:
-    path = REFERENCE / name
-    if not path.exists():
-        pytest.skip(f"reference model {path} not available")
-    return json.loads(path.read_text())["definitions"]
+    return json.loads((AMAZON / name).read_text())["definitions"]
 
 
 def validate(body: Any, model: str, definition: str) -> None:

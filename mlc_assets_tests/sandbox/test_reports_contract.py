@@ -10,24 +10,20 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from jsonschema import Draft4Validator
 
 from mlc_assets.sandbox.stack import SandboxStack
+from mlc_assets_tests.reference import AMAZON
 from mlc_assets_tests.sandbox.conftest import REPORTS, SETTLEMENT_V2
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "amazon"
-MODEL = REFERENCE / "reports_2021-06-30.json"
+MODEL = AMAZON / "reports_2021-06-30.json"
 
 
 @cache
 def _model() -> dict[str, Any]:
-    if not MODEL.exists():
-        pytest.skip(f"official Reports model not found at {MODEL}")
     return json.loads(MODEL.read_text())
 
 

@@ -1,7 +1,7 @@
 """The Workday sandbox at the wire level: raw SOAP envelopes over real sockets.
 
 These tests speak XML directly (httpx), not through the connector's client, so they check
-the sandbox against Workday's documented shapes (shared/reference/workday) independently.
+the sandbox against Workday's documented shapes (docs/reference/workday) independently.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from mlc_assets.sandbox.workday_app import (
     DEMO_USERNAME,
     build_workday_app,
 )
+from mlc_assets_tests.reference import WORKDAY
 
-SHARED_WORKDAY = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "workday"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
@@ -38,10 +38,7 @@ RM_PATH = f"/ccx/service/{DEMO_TENANT}/Resource_Management/v46.1"
 
 @pytest.fixture(scope="module")
 def examples() -> etree._ElementTree:
-    path = SHARED_WORKDAY / "minimal_examples.xml"
-    if not path.exists():
-        pytest.skip(f"shared reference folder absent: {path.parent}")
-    return etree.parse(str(path))
+    return etree.parse(str(WORKDAY / "minimal_examples.xml"))
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +127,7 @@ def test_reference_journal_example_is_accepted(server, examples) -> None:  # typ
     assert body.tag == f"{{{WD}}}Submit_Accounting_Journal_Response"
     ids = {i.get(f"{{{WD}}}type"): i.text for i in body.iter(f"{{{WD}}}ID")}
     assert ids["Accounting_Journal_ID"] == "AMZ-EX-1" and len(ids["WID"]) == 32
-    subset = SHARED_WORKDAY / "Financial_Management_v30_journal_subset.xsd"
+    subset = WORKDAY / "Financial_Management_v30_journal_subset.xsd"
     schema = etree.XMLSchema(etree.parse(str(subset)))
     assert schema.validate(etree.ElementTree(copy.deepcopy(body))), schema.error_log
 

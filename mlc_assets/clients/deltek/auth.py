@@ -2,7 +2,8 @@
 
 ``POST {base}/token``, form-encoded [DOC: DPS-Token]. The refresh grant is [3P: CSharpSample,
 GoVP-auth]; whether refresh tokens rotate is unknown, so whatever refresh token the latest
-response carries is kept [INF]. The recommended behaviour (NOTES §2) is implemented: refresh
+response carries is kept [INF]. The recommended behaviour (docs/reference/deltek/NOTES.md §2) is
+implemented: refresh
 at ``expires_in`` minus a margin, on a 401 refresh once and retry once, fall back to the
 password grant when a refresh is refused, never log or echo the form body.
 """

@@ -1,10 +1,11 @@
 """Deltek Vantagepoint REST client: reference data, periods, DataEntry files, posting, ledger.
 
-Source tags follow /work/shared/reference/deltek/NOTES.md: [DOC] Deltek-documented, [3P] seen
+Source tags follow docs/reference/deltek/NOTES.md: [DOC] Deltek-documented, [3P] seen
 in third-party code against real tenants, [INF] inferred. Things marked [INF] are the first
 to check against a real tenant.
 
-Why writes are not simply retried: Deltek has no idempotency key (NOTES §5). A POST or PUT
+Why writes are not simply retried: Deltek has no idempotency key (docs/reference/deltek/NOTES.md
+§5). A POST or PUT
 whose response was lost may have been committed, so every retry of a write first asks
 Deltek whether the file exists (unposted in DataEntry, or posted in PSALedger) and adopts it
 when its lines match. ``find_batch`` is the same question, public, for the exactly-once
@@ -161,7 +162,8 @@ def _reading(what: str, secrets: Iterable[str] = ()) -> Iterator[None]:
 
 class DeltekClient:
     """One Vantagepoint tenant. ``base_url`` is the customer's API root exactly as given
-    (e.g. ``https://acme.deltekfirst.com/Acme/api``); it is never rebuilt [INF: NOTES §1]."""
+    (e.g. ``https://acme.deltekfirst.com/Acme/api``); it is never rebuilt [INF:
+    docs/reference/deltek/NOTES.md §1]."""
 
     def __init__(
         self,
@@ -400,7 +402,7 @@ class DeltekClient:
 
     def list_accounts(self) -> list[DeltekAccount]:
         """Chart of accounts. Path ``/Accounts`` is [INF]: no Deltek documentation found;
-        third-party comments name ``POST /Accounts`` (NOTES §7)."""
+        third-party comments name ``POST /Accounts`` (docs/reference/deltek/NOTES.md §7)."""
         return [
             DeltekAccount(
                 account=_s(r.get("Account")),
@@ -424,7 +426,8 @@ class DeltekClient:
     def find_batch(self, batch: str, trans_type: TransType = "JE") -> BatchRecord | None:
         """Whether Deltek holds a file named ``batch``: posted (``PSALedger``, [3P]) first,
         then unposted (``DataEntry/{je|in}Control``, [INF] by analogy). Both are checked
-        because a crash between create and post leaves an unposted file (NOTES §5)."""
+        because a crash between create and post leaves an unposted file
+        (docs/reference/deltek/NOTES.md §5)."""
         with _reading(f"{trans_type} batch lookup", self.tokens.secrets()):
             return self._find_batch(batch, trans_type)
 
@@ -714,7 +717,8 @@ class DeltekClient:
     ) -> PostResult:
         """``PUT /DataEntry/PostTransFile`` [DOC: PM-Post]. A retry after a lost answer first
         reads the ledger: if the file is posted, that is the result. With
-        ``verify_posting`` the ledger is read after a successful answer too (NOTES §4.3)."""
+        ``verify_posting`` the ledger is read after a successful answer too
+        (docs/reference/deltek/NOTES.md §4.3)."""
         parms: dict[str, Any] = {
             "batch": batch,
             "description": description or batch,

@@ -1,6 +1,7 @@
 """Typed Deltek Vantagepoint failures and the one place that classifies a response.
 
-Deltek documents the status codes but not the error body (NOTES §8): REST errors are
+Deltek documents the status codes but not the error body (docs/reference/deltek/NOTES.md §8): REST
+errors are
 believed to carry ``{"message","detail"}`` [3P], the token endpoint the OAuth shape [3P], and
 gateways in front of cloud tenants answer with HTML pages. So the classifier reads the status
 first, then summarises whatever text came back, trimmed and scrubbed of secrets.
@@ -135,7 +136,7 @@ def _json_message(data: object) -> str:
     if isinstance(data, list) and data:
         data = data[0]
     if isinstance(data, dict):
-        # Key order per NOTES §8 [INF]: the body shape is undocumented.
+        # Key order per docs/reference/deltek/NOTES.md §8 [INF]: the body shape is undocumented.
         keys = ("message", "Message", "error_description", "ExceptionMessage", "error")
         parts = [str(data[k]) for k in keys if data.get(k)]
         detail = data.get("detail") or data.get("Detail")

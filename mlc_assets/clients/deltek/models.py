@@ -16,8 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from mlc_assets.domain.money import ZERO, to_money
 
-BATCH_MAX_LEN = 32  # [INF] NOTES §4.1: one integration cuts Batch to 32 chars.
-REF_MAX_LEN = 12  # [INF] NOTES §4.1: RefNo/Invoice in Deltek examples are ≤ 12 chars.
+# [INF] docs/reference/deltek/NOTES.md §4.1: one integration cuts Batch to 32 chars;
+# RefNo/Invoice in Deltek examples are ≤ 12 chars.
+BATCH_MAX_LEN = 32
+REF_MAX_LEN = 12
 _BATCH_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 TransType = Literal["JE", "IN"]
@@ -161,7 +163,8 @@ class DeltekInvoiceLine(_Frozen):
 
 class DeltekInvoiceBatch(_Batch):
     """AR invoice file (``inControl``), the alternative to JEs when the Amazon receivable
-    must go through AR [DOC: PM-INCtl; NOTES §4.4, §8 of the examples]."""
+    must go through AR [DOC: PM-INCtl; docs/reference/deltek/NOTES.md §4.4, §8 of the
+    examples]."""
 
     invoice: str
     due_date: date | None = None

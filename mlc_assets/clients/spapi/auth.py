@@ -1,6 +1,7 @@
 """Login with Amazon (LWA): refresh-token grant with a cached access token.
 
-SP-API authorises on the LWA access token alone (SigV4 is ignored since Oct 2023, NOTES §1).
+SP-API authorises on the LWA access token alone (SigV4 is ignored since Oct 2023,
+docs/reference/amazon/NOTES.md §1).
 The token lives one hour; we refresh shortly before ``expires_in`` so a request never
 leaves with a token that dies in flight, and on demand (``invalidate``) when SP-API still
 says it expired (clock skew, revocation).

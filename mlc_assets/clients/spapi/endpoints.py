@@ -1,4 +1,4 @@
-"""SP-API regions, hosts and marketplaces (NOTES §1-2).
+"""SP-API regions, hosts and marketplaces (docs/reference/amazon/NOTES.md §1-2).
 
 Key on the marketplace ID, never the country code (the UK is "UK" on one Amazon page and
 "GB" on another).

@@ -1,12 +1,14 @@
 """Client-side token buckets shared by every process that calls SP-API for one account.
 
-Amazon's limits are per (application, selling partner) pair (NOTES §8), so two Dagster runs
+Amazon's limits are per (application, selling partner) pair (docs/reference/amazon/NOTES.md §8), so
+two Dagster runs
 backfilling the same seller share one budget. Each bucket's state is a tiny JSON file under
 the state dir, read-modified-written under a ``filelock``; the wait happens outside the
 lock so other processes are never blocked by a sleeper. A 429 from Amazon drains the bucket
 (their bucket is empty, ours must follow).
 
-Rates come from the operation descriptions in the models (NOTES §3-5); ``speed`` multiplies
+Rates come from the operation descriptions in the models (docs/reference/amazon/NOTES.md §3-5);
+``speed`` multiplies
 them for the accelerated sandbox.
 """
 
