@@ -7,7 +7,6 @@ so a new user can try everything before connecting real accounts. Secrets are
 
 from __future__ import annotations
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -100,29 +99,3 @@ class Settings(BaseSettings):
         if self.sandbox == "auto":
             return not self.amazon.configured
         return self.sandbox == "on"
-
-    @cached_property
-    def warehouse_path(self) -> Path:
-        return self.data_home / "warehouse.duckdb"
-
-    @cached_property
-    def raw_dir(self) -> Path:
-        return self.data_home / "raw"
-
-    @cached_property
-    def state_dir(self) -> Path:
-        """Shared state between processes: token buckets, sandbox endpoints, locks."""
-        return self.data_home / "state"
-
-
-def load_settings() -> Settings:
-    """Settings from the environment/``.env``, with gaps filled from the credentials store.
-
-    Environment variables always win; the store (``<data home>/credentials.enc``, see
-    ``mlc credentials``) only supplies credentials the environment does not set, and only
-    when a key is available (``MLC_CREDENTIALS_KEY`` or the OS keyring).
-    """
-    # Imported here: the store validates against the models defined in this module.
-    from mlc_assets.secrets.store import overlay_stored_credentials
-
-    return overlay_stored_credentials(Settings())

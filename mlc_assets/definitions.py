@@ -1,76 +1,20 @@
-"""The Dagster code location: assets, checks, sensor, schedules, resources, wired from settings."""
+"""The Dagster code location (``dg dev``, ``dagster-webserver``, the daemon load this module).
+
+Settings are resolved once, here, from the environment and the encrypted store; everything
+else is wired in ``build.py``.
+"""
 
 from __future__ import annotations
 
-import dagster as dg
-
-from mlc_assets.assets import amazon, finances, journal, posting, reference
+from mlc_assets.build import REFERENCE_JOB, SETTLEMENT_JOB, build_definitions
 from mlc_assets.config import Settings
-from mlc_assets.resources.archive import ArchiveResource
-from mlc_assets.resources.erp import DeltekResource, WorkdayResource
-from mlc_assets.resources.mapping import MappingResource
-from mlc_assets.resources.settings import settings_for
-from mlc_assets.resources.spapi import SpapiResource
-from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.resources.settings import plain_settings, resolve_settings
 from mlc_assets.secrets.process_redaction import redact_this_process
-from mlc_assets.sensors import build_fallback_schedule, build_settlement_sensor
 
-SETTLEMENT_JOB = "settlement_job"
-REFERENCE_JOB = "reference_data_job"
+__all__ = ["REFERENCE_JOB", "SETTLEMENT_JOB", "build_definitions", "defs"]
 
-
-def build_definitions(settings: Settings) -> dg.Definitions:
-    data_home = str(settings.data_home.resolve())
-    assets: list[dg.AssetsDefinition] = [
-        amazon.amazon_settlement_report,
-        finances.amazon_financial_events,
-        finances.reconciled_settlement,
-        journal.journal_entries,
-    ]
-    # Only configured targets become assets (both, in sandbox mode).
-    assets += [posting.POSTING_ASSETS[t] for t in settings.targets]  # type: ignore[misc]
-    reference_assets = [reference.REFERENCE_ASSETS[t] for t in settings.targets]
-    settlement_job = dg.define_asset_job(
-        SETTLEMENT_JOB,
-        selection=dg.AssetSelection.assets(*assets),
-        description="Everything for one settlement: land, reconcile, journal, post.",
-    )
-    reference_job = dg.define_asset_job(
-        REFERENCE_JOB,
-        selection=dg.AssetSelection.assets(*reference_assets),
-        description="Read the ERPs' GL structure and check the mapping against it.",
-    )
-    reference_schedule = dg.ScheduleDefinition(
-        name="reference_data_daily",
-        job=reference_job,
-        cron_schedule="0 5 * * *",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Refresh the ERP reference data every morning, before settlements post.",
-    )
-    return dg.Definitions(
-        assets=[*assets, *reference_assets],
-        # One settlement is a handful of sequential steps: a process per step costs more
-        # than the steps. Pools still serialise DuckDB and ERP writers across runs.
-        executor=dg.in_process_executor,
-        jobs=[settlement_job, reference_job],
-        schedules=[reference_schedule, build_fallback_schedule(settlement_job)],
-        sensors=[build_settlement_sensor(settlement_job)],
-        resources={
-            "warehouse": WarehouseResource(
-                path=str(settings.data_home.resolve() / "warehouse.duckdb")
-            ),
-            "archive": ArchiveResource(data_home=data_home),
-            "spapi": SpapiResource(data_home=data_home),
-            "workday": WorkdayResource(data_home=data_home),
-            "deltek": DeltekResource(data_home=data_home),
-            "mapping": MappingResource(
-                path=str(settings.mapping_file) if settings.mapping_file else None
-            ),
-        },
-    )
-
-
-_settings = settings_for(Settings().data_home)
+_from_env = Settings()
+_settings = resolve_settings(_from_env.data_home, plain_settings(_from_env))
 # Before anything logs: every process that loads the code location redacts its log records.
 redact_this_process(_settings)
 defs = build_definitions(_settings)

@@ -6,6 +6,7 @@ from typing import Any
 
 import dagster as dg
 
+from mlc_assets.assets.common import land_reports
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.spapi import SpapiResource
@@ -41,7 +42,7 @@ def land_new_settlements(
     were added.
     """
     index = archive.report_index()
-    found = spapi.land_reports(archive.archive(), index, cursor)
+    found = land_reports(spapi, archive, cursor)
     existing = set(instance.get_dynamic_partitions(settlement_partitions.name))
     landed = list(dict.fromkeys(r.settlement_id for r in index.all()))
     return Landed(found=found, new_ids=[sid for sid in landed if sid not in existing])

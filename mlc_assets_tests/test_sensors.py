@@ -7,12 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from mlc_assets.build import SETTLEMENT_JOB, build_definitions
 from mlc_assets.config import Settings
-from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
 from mlc_assets.partitions import settlement_partitions
-from mlc_assets.resources.archive import ReportIndex
 from mlc_assets.sandbox.stack import SandboxStack
 from mlc_assets.sensors import FALLBACK_CRON
+from mlc_assets.storage.report_index import ReportIndex
 
 SCHEDULE = "settlement_fallback_schedule"
 

@@ -2,14 +2,15 @@
 
 import dagster as dg
 
-from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast
+from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast, land_reports
 from mlc_assets.domain.settlement_report import parse_settlement_report
 from mlc_assets.partitions import settlement_partitions
-from mlc_assets.resources.archive import ArchiveResource, ReportRecord
+from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND
-from mlc_assets.services.report_landing import land_report
+from mlc_assets.storage.report_index import ReportRecord
+from mlc_assets.storage.reports import store_report
 
 
 def _records_for(
@@ -21,7 +22,7 @@ def _records_for(
     if records:
         return records
     log.info(f"settlement {settlement_id} not landed yet: listing Amazon's settlement reports")
-    spapi.land_reports(archive.archive(), index, cursor=None)
+    land_reports(spapi, archive, cursor=None)
     records = index.for_settlement(settlement_id)
     if not records:
         raise dg.Failure(
@@ -77,7 +78,9 @@ def amazon_settlement_report(
         raise dg.Failure(
             f"{file_name} holds settlement {parsed.header.settlement_id}, not {settlement_id}"
         )
-    landed = land_report(warehouse.get(), parsed, [r.report_id for r in records], record.raw.sha256)
+    landed = store_report(
+        warehouse.get(), parsed, [r.report_id for r in records], record.raw.sha256
+    )
     lines = parsed.lines
     landed_sum = landed.lines_sum
     total = parsed.header.total_amount

@@ -5,15 +5,34 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, TypeVar
 
 import dagster as dg
 import polars as pl
 
-from mlc_assets.clients.errors import PermanentApiError
-from mlc_assets.domain.errors import MlcError
+from mlc_assets.errors import ApiError, MlcError, PermanentApiError
+from mlc_assets.resources.archive import ArchiveResource
+from mlc_assets.resources.spapi import SpapiResource
+from mlc_assets.services.discovery import DiscoveryResult, discover_settlements
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def land_reports(
+    spapi: SpapiResource, archive: ArchiveResource, cursor: datetime | None
+) -> DiscoveryResult:
+    """List the seller's settlement reports and land each one not in the index, once."""
+    with spapi.client() as client:
+        return discover_settlements(
+            client.reports,
+            archive.archive(),
+            archive.report_index(),
+            report_type=spapi.report_type(),
+            marketplace_ids=spapi.marketplace_ids(),
+            cursor=cursor,
+        )
+
 
 OWNERS = ["team:finance-systems"]
 
@@ -47,7 +66,9 @@ def fail_fast_on_permanent_errors() -> Iterator[None]:
     with the error's own message as the failure description."""
     try:
         yield
-    except (MlcError, PermanentApiError) as exc:
+    except MlcError as exc:
+        if isinstance(exc, ApiError) and not isinstance(exc, PermanentApiError):
+            raise  # transient or unclassified: the step's retry policy gets another go
         raise dg.Failure(description=f"{type(exc).__name__}: {exc}", allow_retries=False) from exc
 
 

@@ -20,37 +20,13 @@ from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.services.settlements import load_settlement
-
-FINANCE_LINES_TABLE = "finance_lines"
-GROUP_MATCH_TABLE = "finance_group_matches"
-RECON_CATEGORIES_TABLE = "reconciliation_categories"
-RECON_STATUS_TABLE = "reconciliation_status"
-
-GROUP_MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "status": pl.Utf8(),
-    "group_id": pl.Utf8(),
-    "group_end": pl.Datetime("us", "UTC"),
-    "api": pl.Utf8(),
-    "pages": pl.Int64(),
-    "page_sha256": pl.Utf8(),
-    "unknown_event_lists": pl.Utf8(),
-    "describe": pl.Utf8(),
-    "match_json": pl.Utf8(),
-}
-
-RECON_STATUS_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "status": pl.Utf8(),  # reconciled | reconciled_with_warnings | not_reconciled
-    "group_id": pl.Utf8(),
-    "report_total": pl.Decimal(18, 2),
-    "events_total": pl.Decimal(18, 2),
-    "deposit": pl.Decimal(18, 2),
-    "codes": pl.Utf8(),
-    "detail": pl.Utf8(),
-    "late_events": pl.Int64(),
-}
+from mlc_assets.storage.settlements import read_header, read_settlement
+from mlc_assets.storage.tables import (
+    FINANCE_GROUP_MATCHES,
+    FINANCE_LINES,
+    RECONCILIATION_CATEGORIES,
+    RECONCILIATION_STATUS,
+)
 
 FINANCES_PAGE_KIND = "finances-page"
 
@@ -97,15 +73,14 @@ def amazon_financial_events(
     spapi: SpapiResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    header, _ = load_settlement(warehouse.get(), settlement_id)
+    header = read_header(warehouse.get(), settlement_id)
     store = archive.archive()
-    settings = spapi.settings()
     api_used = ""
     page_hashes: list[str] = []
     unknown: set[str] = set()
     lines = pl.DataFrame(schema=FINANCE_LINE_SCHEMA)
     with spapi.client() as client:
-        finances = FinancesApi(client.transport, mode=settings.amazon.finances_api)
+        finances = FinancesApi(client.transport, mode=spapi.finances_api())
         groups, group_pages = finances.financial_event_groups(header.start - GROUP_LOOKBACK)
         for page in group_pages:
             store.put(FINANCES_PAGE_KIND, page.body_bytes, meta={"operation": page.operation})
@@ -148,12 +123,12 @@ def amazon_financial_events(
                 "match_json": match.model_dump_json(),
             }
         ],
-        schema=GROUP_MATCH_SCHEMA,
+        schema=dict(FINANCE_GROUP_MATCHES.schema),
     )
     warehouse.get().replace_partition(
         {
-            FINANCE_LINES_TABLE: lines.select(list(FINANCE_LINE_SCHEMA)),
-            GROUP_MATCH_TABLE: match_row,
+            FINANCE_LINES.name: lines.select(list(FINANCE_LINES.schema)),
+            FINANCE_GROUP_MATCHES.name: match_row,
         },
         key=settlement_id,
     )
@@ -219,57 +194,61 @@ def reconciled_settlement(
     mapping: MappingResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    wh = warehouse.get()
-    header, report_lines = load_settlement(wh, settlement_id)
-    gl = mapping.load()
-    tolerance = to_money(config.tolerance)
-    match_rows = wh.read_partition(GROUP_MATCH_TABLE, settlement_id)
-    match = (
-        GroupMatch.model_validate_json(match_rows["match_json"][0]) if match_rows.height else None
-    )
-    events = wh.read_partition(FINANCE_LINES_TABLE, settlement_id)
-    if events.is_empty():
-        events = pl.DataFrame(schema=FINANCE_LINE_SCHEMA)
-    report = classify_lines(report_lines, gl, currency=header.currency)
-    event_lines = classify_finance_lines(events, gl)
-    group = match.group if match else None
-    recon = reconcile_lines(
-        report,
-        event_lines,
-        deposit=header.total_amount,
-        settlement_id=settlement_id,
-        group_id=group.group_id if group else None,
-        group_end=group.end if group else None,
-        group_match=match,
-        tolerance=tolerance,
-        late_policy="warning",
-    )
-    late = recon.late_events.height if recon.late_events is not None else 0
-    status = (
-        "not_reconciled"
-        if not recon.ok
-        else ("reconciled_with_warnings" if recon.findings else "reconciled")
-    )
-    categories = recon.categories.with_columns(pl.lit(settlement_id).alias("settlement_id"))
-    status_row = pl.DataFrame(
-        [
-            {
-                "settlement_id": settlement_id,
-                "status": status,
-                "group_id": group.group_id if group else None,
-                "report_total": recon.report_total,
-                "events_total": recon.events_total,
-                "deposit": header.total_amount,
-                "codes": ",".join(recon.codes),
-                "detail": "\n".join(f"{f.code}: {f.message}" for f in recon.findings),
-                "late_events": late,
-            }
-        ],
-        schema=RECON_STATUS_SCHEMA,
-    )
-    wh.replace_partition(
-        {RECON_CATEGORIES_TABLE: categories, RECON_STATUS_TABLE: status_row}, key=settlement_id
-    )
+    # One connection for the reads and the write: no network call happens in between.
+    with warehouse.get().session() as wh:
+        header, report_lines = read_settlement(wh, settlement_id)
+        gl = mapping.load()
+        tolerance = to_money(config.tolerance)
+        match_rows = wh.read_partition(FINANCE_GROUP_MATCHES.name, settlement_id)
+        match = (
+            GroupMatch.model_validate_json(match_rows["match_json"][0])
+            if match_rows.height
+            else None
+        )
+        events = wh.read_partition(FINANCE_LINES.name, settlement_id)
+        if events.is_empty():
+            events = pl.DataFrame(schema=FINANCE_LINE_SCHEMA)
+        report = classify_lines(report_lines, gl, currency=header.currency)
+        event_lines = classify_finance_lines(events, gl)
+        group = match.group if match else None
+        recon = reconcile_lines(
+            report,
+            event_lines,
+            deposit=header.total_amount,
+            settlement_id=settlement_id,
+            group_id=group.group_id if group else None,
+            group_end=group.end if group else None,
+            group_match=match,
+            tolerance=tolerance,
+            late_policy="warning",
+        )
+        late = recon.late_events.height if recon.late_events is not None else 0
+        status = (
+            "not_reconciled"
+            if not recon.ok
+            else ("reconciled_with_warnings" if recon.findings else "reconciled")
+        )
+        categories = recon.categories.with_columns(pl.lit(settlement_id).alias("settlement_id"))
+        status_row = pl.DataFrame(
+            [
+                {
+                    "settlement_id": settlement_id,
+                    "status": status,
+                    "group_id": group.group_id if group else None,
+                    "report_total": recon.report_total,
+                    "events_total": recon.events_total,
+                    "deposit": header.total_amount,
+                    "codes": ",".join(recon.codes),
+                    "detail": "\n".join(f"{f.code}: {f.message}" for f in recon.findings),
+                    "late_events": late,
+                }
+            ],
+            schema=dict(RECONCILIATION_STATUS.schema),
+        )
+        wh.replace_partition(
+            {RECONCILIATION_CATEGORIES.name: categories, RECONCILIATION_STATUS.name: status_row},
+            key=settlement_id,
+        )
     if late:
         context.log.warning(f"{late} late events (posted after the group closed) reported")
     errors = [f for f in recon.findings if f.severity == "error"]

@@ -3,22 +3,17 @@
 import json
 
 import dagster as dg
-import polars as pl
 
 from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, fail_fast
-from mlc_assets.domain.journal import (
-    JOURNALS_SCHEMA,
-    Journal,
-    build_journal,
-)
+from mlc_assets.domain.journal import build_journal
 from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.services import journal_store
-from mlc_assets.services.journal_store import JOURNALS_TABLE
-from mlc_assets.services.settlements import load_settlement
+from mlc_assets.storage.journals import read_journal, store_journal
+from mlc_assets.storage.settlements import read_settlement
+from mlc_assets.storage.tables import JOURNALS
 
 CHECKS = [
     dg.AssetCheckSpec(
@@ -44,11 +39,6 @@ CHECKS = [
 ]
 
 
-def load_journal(warehouse: WarehouseResource, settlement_id: str) -> Journal | None:
-    """The stored journal of a settlement (see ``services.journal_store.load_journal``)."""
-    return journal_store.load_journal(warehouse.get(), settlement_id)
-
-
 @dg.asset(
     partitions_def=settlement_partitions,
     deps=["amazon_settlement_report", "reconciled_settlement"],
@@ -69,19 +59,22 @@ def journal_entries(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    header, lines = load_settlement(warehouse.get(), settlement_id)
     gl = mapping.load()
-    classified = classify_lines(lines, gl, currency=header.currency)
-    missing = unmapped_types(classified)
+    # One connection: read the lines, write the journal, read it back for the checks.
+    with warehouse.get().session() as session:
+        header, lines = read_settlement(session, settlement_id)
+        classified = classify_lines(lines, gl, currency=header.currency)
+        missing = unmapped_types(classified)
+        if missing:
+            # Nothing is guessed and nothing stale may be posted: the partition is emptied
+            # and the blocking check stops everything downstream.
+            session.replace_partition({JOURNALS.name: JOURNALS.empty()}, key=settlement_id)
+        else:
+            journal = build_journal(header, classified, gl)
+            written = store_journal(session, journal, mapping_source=mapping.source())
+            # Checks read back what was committed.
+            back = read_journal(session, settlement_id)
     if missing:
-        # Nothing is guessed and nothing stale may be posted: the partition is emptied and
-        # the blocking check stops everything downstream.
-        warehouse.get().replace_partition(
-            {
-                JOURNALS_TABLE: pl.DataFrame(schema=JOURNALS_SCHEMA),
-            },
-            key=settlement_id,
-        )
         yaml_hint = suggest_yaml(missing)
         labels = ", ".join(m.label for m in missing)
         context.log.error(f"unmapped types in settlement {settlement_id}: {labels}")
@@ -110,10 +103,6 @@ def journal_entries(
             ],
         )
 
-    journal = build_journal(header, classified, gl)
-    written = journal_store.store_journal(warehouse.get(), journal, mapping_source=mapping.source())
-    # Checks read back what was committed.
-    back = load_journal(warehouse, settlement_id)
     assert back is not None
     unbalanced = [e.reference for e in back.entries if not e.is_balanced]
     mapped_lines = sum(

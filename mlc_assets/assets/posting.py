@@ -8,7 +8,6 @@ import dagster as dg
 import polars as pl
 
 from mlc_assets.assets.common import API_RETRY, OWNERS, fail_fast, markdown_table
-from mlc_assets.assets.journal import load_journal
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.money import money_str
 from mlc_assets.domain.reference_check import deltek_problems, workday_problems
@@ -18,29 +17,28 @@ from mlc_assets.resources.erp import DeltekResource, WorkdayResource
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.deltek_posting import DeltekAdapter, entry_batch
-from mlc_assets.services.exactly_once import ExactlyOncePoster, PostingOutcome, fingerprint
-from mlc_assets.services.reference_data import read_deltek_reference, read_workday_reference
+from mlc_assets.services.exactly_once import (
+    ExactlyOncePoster,
+    PostingOutcome,
+    VerificationError,
+    fingerprint,
+)
+from mlc_assets.services.reference_data import fetch_deltek_reference, fetch_workday_reference
 from mlc_assets.services.workday_posting import WorkdayAdapter, plan_documents
+from mlc_assets.storage.journals import read_journal
+from mlc_assets.storage.reference import (
+    deltek_frame,
+    store_reference,
+    stored_deltek_reference,
+    stored_workday_reference,
+    workday_frame,
+)
 
-POSTINGS_TABLE = "erp_postings"
-POSTINGS_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "target": pl.Utf8(),
-    "reference": pl.Utf8(),
-    "action": pl.Utf8(),
-    "remote_id": pl.Utf8(),
-    "debits": pl.Decimal(18, 2),
-    "credits": pl.Decimal(18, 2),
-    "currency": pl.Utf8(),
-    "journal_fingerprint": pl.Utf8(),
-    "payload_sha256": pl.Utf8(),
-}
-
-Outcomes = list[tuple[PostingOutcome, Decimal, Decimal]]  # outcome, debits, credits
+Outcomes = list[PostingOutcome]
 
 
 def _journal(warehouse: WarehouseResource, settlement_id: str) -> Journal:
-    journal = load_journal(warehouse, settlement_id)
+    journal = read_journal(warehouse.get(), settlement_id)
     if journal is None:
         raise dg.Failure(
             f"settlement {settlement_id} has no journal; materialize journal_entries first "
@@ -49,88 +47,106 @@ def _journal(warehouse: WarehouseResource, settlement_id: str) -> Journal:
     return journal
 
 
-def _record(
-    warehouse: WarehouseResource,
-    settlement_id: str,
-    target: str,
-    journal: Journal,
-    outcomes: Outcomes,
-) -> pl.DataFrame:
-    journal_fingerprint = journal.fingerprint()
-    rows = [
-        {
-            "settlement_id": settlement_id,
-            "target": target,
-            "reference": o.reference,
-            "action": o.action,
-            "remote_id": o.remote_id,
-            "debits": debits,
-            "credits": credits,
-            "currency": journal.currency,
-            "journal_fingerprint": journal_fingerprint,
-            "payload_sha256": ",".join(o.payload_refs),
-        }
-        for o, debits, credits in outcomes
-    ]
-    frame = pl.DataFrame(rows, schema=POSTINGS_SCHEMA)
-    # Keep other targets' rows: replace only this target's rows of the partition.
-    others = warehouse.get().read_partition(POSTINGS_TABLE, settlement_id)
-    if others.height:
-        others = others.filter(pl.col("target") != target).select(list(POSTINGS_SCHEMA))
-        frame = pl.concat([others.cast(POSTINGS_SCHEMA), frame])  # type: ignore[arg-type]
-    warehouse.get().replace_partition({POSTINGS_TABLE: frame}, key=settlement_id)
-    return frame
+def _postings_table(outcomes: Outcomes, expected: dict[str, Any]) -> pl.DataFrame:
+    """This run's documents as read back, beside what the journal meant (from the ledger of
+    the poster's outcomes: ``posting_log`` holds every step)."""
+    rows = []
+    for o in outcomes:
+        want_debits, want_credits = _document_totals(expected[o.reference])
+        rows.append(
+            {
+                "reference": o.reference,
+                "action": o.action,
+                "document": o.remote_id,
+                "journal debits": money_str(want_debits),
+                "ERP debits": money_str(o.debits),
+                "journal credits": money_str(want_credits),
+                "ERP credits": money_str(o.credits),
+            }
+        )
+    return pl.DataFrame(rows)
 
 
-def _checks(target: str, outcomes: Outcomes, expected: dict[str, Any]) -> list[dg.AssetCheckResult]:
-    refs = [o.reference for o, _, _ in outcomes]
+def _document_totals(doc: Any) -> tuple[Decimal, Decimal]:
+    """A journal has both sides; a supplier invoice has one total, debited and credited."""
+    if hasattr(doc, "total_debits"):
+        return doc.total_debits, doc.total_credits
+    return doc.total, doc.total
+
+
+def _checks(
+    target: str, journal: Journal, outcomes: Outcomes, expected: dict[str, Any]
+) -> list[dg.AssetCheckResult]:
+    """Both checks compare what the ERP holds, as read back, with the journal: they fail on a
+    document whose amounts differ and on a reference the ERP holds more than once."""
+    about = {
+        "settlement_id": journal.settlement_id,
+        "currency": journal.currency,
+        "deposit": money_str(journal.deposit),
+    }
+    wrong = []
+    for o in outcomes:
+        want = _document_totals(expected[o.reference])
+        if o.differences or (o.debits, o.credits) != want:
+            wrong.append(
+                f"{o.reference}: ERP {money_str(o.debits)}/{money_str(o.credits)}, journal "
+                f"{money_str(want[0])}/{money_str(want[1])} {journal.currency}"
+                + (f" ({'; '.join(o.differences)})" if o.differences else "")
+            )
+    missing = sorted(set(expected) - {o.reference for o in outcomes})
+    doubled = [f"{o.reference} ×{o.documents}" for o in outcomes if o.documents != 1]
     return [
         dg.AssetCheckResult(
             check_name=f"{target}_amounts_match_journal",
-            passed=len(outcomes) == len(expected),
-            description="Every document was read back and its lines equal the journal's.",
-            metadata={"documents": len(outcomes), "expected": len(expected)},
+            passed=not wrong and not missing,
+            description="\n".join(wrong + [f"{r}: not read back" for r in missing])
+            or f"{len(outcomes)} documents read back equal the journal of "
+            f"settlement {journal.settlement_id} ({journal.currency})",
+            metadata={**about, "documents": len(outcomes), "mismatches": len(wrong)},
         ),
         dg.AssetCheckResult(
             check_name=f"{target}_one_document_per_reference",
-            passed=len(set(refs)) == len(refs) == len(expected),
-            metadata={"references": ", ".join(refs)},
+            passed=not doubled and not missing,
+            description=("ERP holds several documents under " + ", ".join(doubled))
+            if doubled
+            else f"one {target} document per reference for settlement {journal.settlement_id}",
+            metadata={**about, "references": ", ".join(o.reference for o in outcomes)},
         ),
     ]
 
 
-def _refuse_if_missing(erp: str, problems: list[str], nothing_was: str) -> None:
+def _refuse_if_missing(erp: str, problems: list[str], nothing_was: str, asset: str) -> None:
     """Reference data the mapping needs is absent: stop before the first call, no retry."""
     if problems:
         raise dg.Failure(
             f"{erp} does not have what the mapping posts to (nothing was {nothing_was}):\n"
-            + "\n".join(problems),
+            + "\n".join(problems)
+            + f"\n(reference data as of the last {asset} run: rematerialize it after "
+            "adding these in the ERP)",
             allow_retries=False,
         )
 
 
 def _post_each(
-    context: dg.AssetExecutionContext,
-    poster: ExactlyOncePoster,
-    documents: dict[str, Any],
-    totals: Callable[[Any], tuple[Decimal, Decimal]],
-) -> Outcomes:
-    """Each document through the exactly-once poster, in reference order as planned."""
+    context: dg.AssetExecutionContext, poster: ExactlyOncePoster, documents: dict[str, Any]
+) -> tuple[Outcomes, VerificationError | None]:
+    """Each document through the exactly-once poster, in reference order as planned; a
+    read-back that differs stops the posting and is reported by the checks."""
     outcomes: Outcomes = []
     for reference, doc in documents.items():
-        outcome = poster.post(
-            context.partition_key, reference, doc, fingerprint(doc.model_dump(mode="json"))
-        )
-        outcomes.append((outcome, *totals(doc)))
+        try:
+            outcome = poster.post(
+                context.partition_key, reference, doc, fingerprint(doc.model_dump(mode="json"))
+            )
+        except VerificationError as exc:
+            if exc.outcome is None:
+                raise
+            outcomes.append(exc.outcome)
+            context.log.error(str(exc))
+            return outcomes, exc
+        outcomes.append(outcome)
         context.log.info(f"{reference}: {outcome.action} as {outcome.remote_id}")
-    return outcomes
-
-
-def _workday_totals(doc: Any) -> tuple[Decimal, Decimal]:
-    """A journal has both sides; a supplier invoice has one total, debited and credited."""
-    if hasattr(doc, "total_debits"):
-        return doc.total_debits, doc.total_credits
-    return doc.total, doc.total
+    return outcomes, None
 
 
 def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
@@ -138,31 +154,48 @@ def _check_specs(target: str, asset: str) -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             f"{target}_amounts_match_journal",
             asset=asset,
+            blocking=True,
             description=f"Amounts read back from {target.title()} equal the journal.",
         ),
         dg.AssetCheckSpec(
             f"{target}_one_document_per_reference",
             asset=asset,
-            description="Exactly one ERP document per deterministic reference.",
+            blocking=True,
+            description="Exactly one ERP document per deterministic reference, as read back.",
         ),
     ]
 
 
-def _metadata(
-    target: str, journal: Journal, frame: pl.DataFrame, outcomes: Outcomes
-) -> dict[str, object]:
-    actions = [o.action for o, _, _ in outcomes]
+def _metadata(journal: Journal, outcomes: Outcomes, expected: dict[str, Any]) -> dict[str, object]:
+    actions = [o.action for o in outcomes]
     return {
+        "settlement_id": journal.settlement_id,
         "deposit": f"{money_str(journal.deposit)} {journal.currency}",
+        "currency": journal.currency,
         "marketplace": journal.marketplace or "",
-        "documents": ", ".join(o.remote_id for o, _, _ in outcomes),
+        "documents": ", ".join(o.remote_id for o in outcomes),
         "submitted": actions.count("submitted"),
         "adopted": actions.count("adopted"),
         "already_posted": actions.count("already_posted"),
-        "postings": dg.MetadataValue.md(
-            markdown_table(frame.filter(pl.col("target") == target).drop("payload_sha256"))
-        ),
+        "postings": dg.MetadataValue.md(markdown_table(_postings_table(outcomes, expected))),
     }
+
+
+def _result(
+    target: str,
+    journal: Journal,
+    outcomes: Outcomes,
+    expected: dict[str, Any],
+    failure: VerificationError | None,
+    extra: dict[str, object],
+) -> dg.MaterializeResult:
+    checks = _checks(target, journal, outcomes, expected)
+    if failure is not None:
+        # The blocking checks carry the detail; the run fails on them, not on a traceback.
+        extra = {**extra, "verification": str(failure)}
+    return dg.MaterializeResult(
+        metadata={**extra, **_metadata(journal, outcomes, expected)}, check_results=checks
+    )
 
 
 @dg.asset(
@@ -191,7 +224,7 @@ def workday_posting(
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
     journal = _journal(warehouse, settlement_id)
-    settings = workday.settings().workday
+    settings = workday.settings.get().workday
     company = settings.company_by_currency.get(journal.currency, settings.company)
     gl = mapping.load()
     payable = gl.account("payable", marketplace=journal.marketplace, currency=journal.currency)
@@ -200,24 +233,20 @@ def workday_posting(
             journal, mode=settings.posting_mode, company=company, payable=payable.workday
         )
     )
+    supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
     with workday.client() as client:
-        supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
-        reference = read_workday_reference(client, supplier=supplier)
+        reference = stored_workday_reference(warehouse.get(), supplier=supplier)
+        if reference is None:  # nothing stored yet (a new install): ask Workday once, keep it
+            reference = fetch_workday_reference(client, supplier=supplier)
+            store_reference(warehouse.get(), "workday", workday_frame(reference, supplier=supplier))
         problems = workday_problems(gl, reference, companies=[company], supplier=supplier)
-        _refuse_if_missing("Workday", problems, nothing_was="posted")
+        _refuse_if_missing("Workday", problems, "posted", "workday_reference_data")
         poster = ExactlyOncePoster(
             WorkdayAdapter(client), warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
-        outcomes = _post_each(context, poster, docs, _workday_totals)
-    frame = _record(warehouse, settlement_id, "workday", journal, outcomes)
-    return dg.MaterializeResult(
-        metadata={
-            "company": company,
-            "mode": settings.posting_mode,
-            **_metadata("workday", journal, frame, outcomes),
-        },
-        check_results=_checks("workday", outcomes, docs),
-    )
+        outcomes, failure = _post_each(context, poster, docs)
+    extra = {"company": company, "mode": settings.posting_mode}
+    return _result("workday", journal, outcomes, docs, failure, extra)
 
 
 @dg.asset(
@@ -247,24 +276,23 @@ def deltek_posting(
     journal = _journal(warehouse, settlement_id)
     batches = {entry.reference: entry_batch(journal, entry) for entry in journal.entries}
     with deltek.client() as (client, recorder):
-        problems = deltek_problems(mapping.load(), read_deltek_reference(client))
-        _refuse_if_missing("Deltek", problems, nothing_was="written")
+        reference = stored_deltek_reference(warehouse.get())
+        if reference is None:  # nothing stored yet (a new install): ask Deltek once, keep it
+            reference = fetch_deltek_reference(client)
+            store_reference(warehouse.get(), "deltek", deltek_frame(reference))
+        problems = deltek_problems(mapping.load(), reference)
+        _refuse_if_missing("Deltek", problems, "written", "deltek_reference_data")
         adapter = DeltekAdapter(client, recorder, batches)
         poster = ExactlyOncePoster(
             adapter, warehouse.get(), archive.archive(), run_id=context.run.run_id
         )
-        outcomes = _post_each(context, poster, batches, lambda b: (b.total_debits, b.total_credits))
-    frame = _record(warehouse, settlement_id, "deltek", journal, outcomes)
-    periods = sorted({str(o.remote.period) for o, _, _ in outcomes})
-    return dg.MaterializeResult(
-        metadata={
-            "batches": ", ".join(b.batch for b in batches.values()),
-            "periods": ", ".join(periods),
-            "posting_sequence": ", ".join(str(o.remote.posting_sequence) for o, _, _ in outcomes),
-            **_metadata("deltek", journal, frame, outcomes),
-        },
-        check_results=_checks("deltek", outcomes, batches),
-    )
+        outcomes, failure = _post_each(context, poster, batches)
+    extra = {
+        "batches": ", ".join(b.batch for b in batches.values()),
+        "periods": ", ".join(sorted({str(o.remote.period) for o in outcomes})),
+        "posting_sequence": ", ".join(str(o.remote.posting_sequence) for o in outcomes),
+    }
+    return _result("deltek", journal, outcomes, batches, failure, extra)
 
 
 POSTING_ASSETS: dict[str, Callable[..., dg.MaterializeResult] | dg.AssetsDefinition] = {

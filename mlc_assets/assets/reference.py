@@ -1,33 +1,14 @@
 """Reference data: the ERPs' accounts, projects and categories, checked against the mapping."""
 
 import dagster as dg
-import polars as pl
 
 from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast
 from mlc_assets.domain.reference_check import deltek_problems, workday_problems
 from mlc_assets.resources.erp import DeltekResource, WorkdayResource
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.services.reference_data import read_deltek_reference, read_workday_reference
-
-REFERENCE_TABLE = "erp_reference"
-REFERENCE_SCHEMA: dict[str, pl.DataType] = {
-    "target": pl.Utf8(),
-    "kind": pl.Utf8(),
-    "id": pl.Utf8(),
-    "active": pl.Boolean(),
-}
-
-
-def _store(warehouse: WarehouseResource, target: str, items: dict[str, dict[str, bool]]) -> int:
-    rows = [
-        {"target": target, "kind": kind, "id": key, "active": active}
-        for kind, values in items.items()
-        for key, active in values.items()
-    ]
-    frame = pl.DataFrame(rows, schema=REFERENCE_SCHEMA)
-    warehouse.get().replace_partition({REFERENCE_TABLE: frame}, key_column="target", key=target)
-    return frame.height
+from mlc_assets.services.reference_data import fetch_deltek_reference, fetch_workday_reference
+from mlc_assets.storage.reference import deltek_frame, store_reference, workday_frame
 
 
 def _result(target: str, count: int, problems: list[str]) -> dg.MaterializeResult:
@@ -45,7 +26,7 @@ def _result(target: str, count: int, problems: list[str]) -> dg.MaterializeResul
 
 
 def workday_settings_companies(workday: WorkdayResource) -> tuple[list[str], str | None]:
-    s = workday.settings().workday
+    s = workday.settings.get().workday
     companies = sorted({s.company, *s.company_by_currency.values()})
     supplier = s.supplier_id if s.posting_mode != "accounting_journal" else None
     return companies, supplier
@@ -77,16 +58,8 @@ def workday_reference_data(
 ) -> dg.MaterializeResult:
     companies, supplier = workday_settings_companies(workday)
     with workday.client() as client:
-        ref = read_workday_reference(client, supplier=supplier)
-    count = _store(
-        warehouse,
-        "workday",
-        {
-            "ledger_account": ref.ledger_accounts,
-            "spend_category": ref.spend_categories,
-            "company": ref.companies,
-        },
-    )
+        ref = fetch_workday_reference(client, supplier=supplier)
+    count = store_reference(warehouse.get(), "workday", workday_frame(ref, supplier=supplier))
     problems = workday_problems(mapping.load(), ref, companies=companies, supplier=supplier)
     return _result("workday", count, problems)
 
@@ -116,15 +89,8 @@ def deltek_reference_data(
     warehouse: WarehouseResource, deltek: DeltekResource, mapping: MappingResource
 ) -> dg.MaterializeResult:
     with deltek.client() as (client, _):
-        ref = read_deltek_reference(client)
-    count = _store(
-        warehouse,
-        "deltek",
-        {
-            "account": ref.accounts,
-            "project": {"/".join(k): v[0] for k, v in ref.projects.items()},
-        },
-    )
+        ref = fetch_deltek_reference(client)
+    count = store_reference(warehouse.get(), "deltek", deltek_frame(ref))
     return _result("deltek", count, deltek_problems(mapping.load(), ref))
 
 

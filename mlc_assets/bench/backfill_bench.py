@@ -25,12 +25,13 @@ from typing import Any
 
 from mlc_assets.clients.spapi import SpapiClient
 from mlc_assets.clients.spapi.throttle import RATE_LIMITS
-from mlc_assets.resources.archive import RawArchive, ReportIndex
 from mlc_assets.sandbox.generator import MARKETPLACES, generate_seller
 from mlc_assets.sandbox.ledger import SimulatedSeller
 from mlc_assets.sandbox.reports_routes import RETENTION, SETTLEMENT_V2
 from mlc_assets.sandbox.stack import SandboxStack
 from mlc_assets.services.discovery import discover_settlements
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.report_index import ReportIndex
 
 PAGE_SIZE = 100  # getReports pageSize maximum; the client always asks for it
 TARGET_WALL_RATIO = 1.1

@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from mlc_assets.domain.mapping import Mapping
+from mlc_assets.domain.mapping import GlMapping
 
 
 def polars_floor(path: Path, *, charset: str | None = None) -> dict[str, Any]:
@@ -40,7 +40,7 @@ def _date_format(sample: str) -> str:
     return "%d.%m.%Y %H:%M:%S UTC" if "." in sample[:6] else "%Y-%m-%d %H:%M:%S UTC"
 
 
-def rowwise(path: Path, mapping: Mapping, *, charset: str | None = None) -> dict[str, Any]:
+def rowwise(path: Path, mapping: GlMapping, *, charset: str | None = None) -> dict[str, Any]:
     """Row-by-row parse, classify and total; raises when the file does not balance."""
     total: Decimal | None = None
     currency = ""

@@ -1,9 +1,9 @@
 """The connector's own path for one settlement file, as the assets run it, in one process.
 
 parse (domain.settlement_report) → land header and lines and read them back
-(services.report_landing, the ``amazon_settlement_report`` asset's code) → classify the
+(storage.reports, the ``amazon_settlement_report`` asset's code) → classify the
 lines with the GL mapping → reconcile → build the journal → store it and read it back
-(services.journal_store, the ``journal_entries`` asset's code).
+(storage.journals, the ``journal_entries`` asset's code).
 
 What differs from a Dagster run, on purpose: the frames stay in memory between stages
 instead of being read back from the warehouse by the next asset, and the Finances side of
@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlc_assets.domain.journal import build_journal
-from mlc_assets.domain.mapping import Mapping, classify_lines, load_mapping
+from mlc_assets.domain.mapping import GlMapping, classify_lines, load_mapping
 from mlc_assets.domain.reconciliation import reconcile_lines
 from mlc_assets.domain.settlement_report import parse_settlement_report
-from mlc_assets.resources.warehouse import Warehouse
-from mlc_assets.services.journal_store import load_journal, store_journal
-from mlc_assets.services.report_landing import land_report
+from mlc_assets.storage.journals import read_journal, store_journal
+from mlc_assets.storage.reports import store_report
+from mlc_assets.storage.warehouse import Warehouse
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def run_connector_path(
     *,
     file_name: str,
     charset: str | None = None,
-    mapping: Mapping | None = None,
+    mapping: GlMapping | None = None,
     sha256: str = "",
 ) -> PathResult:
     clock = _Stages()
@@ -58,7 +58,7 @@ def run_connector_path(
     header = parsed.header
     sid = header.settlement_id
     clock.lap("parse")
-    landed = land_report(warehouse, parsed, [file_name], sha256)
+    landed = store_report(warehouse, parsed, [file_name], sha256)
     clock.lap("land_lines")
     gl = mapping or load_mapping()
     gl_source = "bench mapping" if mapping else "default_mapping.yaml (shipped)"
@@ -69,7 +69,7 @@ def run_connector_path(
     journal = build_journal(header, classified, gl)
     clock.lap("journal")
     journal_lines = store_journal(warehouse, journal, mapping_source=gl_source)
-    back = load_journal(warehouse, sid)  # the asset's checks read back what was committed
+    back = read_journal(warehouse, sid)  # the asset's checks read back what was committed
     if back != journal:
         raise RuntimeError(f"settlement {sid}: the stored journal does not read back equal")
     clock.lap("land_journal")
@@ -114,7 +114,7 @@ def _peak_rss_mb() -> float:
 
 
 def run_file(
-    path: Path, workdir: Path, *, charset: str | None = None, mapping: Mapping | None = None
+    path: Path, workdir: Path, *, charset: str | None = None, mapping: GlMapping | None = None
 ) -> PathResult:
     """The path on a file (read included), into a fresh warehouse under ``workdir``."""
     data = path.read_bytes()

@@ -32,25 +32,27 @@ def _run(
     console: Console,
     quiet: bool,
 ) -> list[dict[str, Any]]:
-    # Settings are read from the environment by every resource: pin them for this process.
-    os.environ["MLC_DATA_HOME"] = str(data_home)
-    os.environ["MLC_SANDBOX"] = "on"
-    os.environ["MLC_SANDBOX_SEED"] = str(seed)
-    os.environ["MLC_SANDBOX_SETTLEMENTS"] = str(settlements)
-    os.environ["MLC_SANDBOX_SETTLEMENT_DAYS"] = str(settlement_days)
-    os.environ["MLC_SANDBOX_SPEED"] = str(speed)
-
     import dagster as dg
 
-    from mlc_assets.definitions import SETTLEMENT_JOB, build_definitions
-    from mlc_assets.instance import PID_TAG, SOURCE_TAG, release_orphaned_runs, use_dagster_home
+    from mlc_assets.build import SETTLEMENT_JOB, build_definitions
+    from mlc_assets.instance import PID_TAG, SOURCE_TAG, open_instance, release_orphaned_runs
     from mlc_assets.partitions import settlement_partitions
     from mlc_assets.resources.sandbox_runtime import publish_state
-    from mlc_assets.resources.settings import settings_for
+    from mlc_assets.resources.settings import resolve_settings
     from mlc_assets.sandbox.stack import SandboxStack
 
-    use_dagster_home(data_home)
-    settings = settings_for(data_home)
+    # The demo's own settings travel with its definitions; the environment is left alone.
+    settings = resolve_settings(
+        data_home,
+        {
+            "sandbox": "on",
+            "sandbox_seed": seed,
+            "sandbox_settlements": settlements,
+            "sandbox_settlement_days": settlement_days,
+            "sandbox_speed": speed,
+        },
+    )
+    instance = open_instance(data_home)
     with SandboxStack(
         seed=seed,
         settlements=settlements,
@@ -61,7 +63,6 @@ def _run(
     ) as stack:
         publish_state(data_home, stack)
         defs = build_definitions(settings)
-        instance = dg.DagsterInstance.get()
         # A demo killed mid-run left its runs "started" and its pool slots taken.
         release_orphaned_runs(instance, source="demo")
         sensor = defs.resolve_sensor_def("settlement_sensor")

@@ -79,12 +79,12 @@ def _dg_env(data_home: Path, dagster_home: Path) -> dict[str, str]:
 def _serve(data_home: Path, port: int, host: str, console: Any) -> int:
     from mlc_assets.instance import open_instance
     from mlc_assets.resources.sandbox_runtime import publish_state
-    from mlc_assets.resources.settings import settings_for
+    from mlc_assets.resources.settings import resolve_settings
     from mlc_assets.sandbox.stack import SandboxStack
 
     open_instance(data_home)
     dagster_home = data_home / "dagster"
-    settings = settings_for(data_home)
+    settings = resolve_settings(data_home)
     stack = None
     if settings.use_sandbox:
         said = _retire_stale_sandbox(data_home)

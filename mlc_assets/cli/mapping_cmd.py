@@ -21,7 +21,7 @@ from rich.table import Table
 from mlc_assets.domain.errors import MlcError
 from mlc_assets.domain.journal import Journal, build_journal
 from mlc_assets.domain.mapping import (
-    Mapping,
+    GlMapping,
     UnmappedType,
     classify_lines,
     load_mapping,
@@ -47,7 +47,7 @@ MappingOption = Annotated[
 ]
 
 
-def classify_parsed(parsed: ParsedSettlement, mapping: Mapping) -> Any:
+def classify_parsed(parsed: ParsedSettlement, mapping: GlMapping) -> Any:
     """Classified lines of a parsed settlement (marketplace and currency from the file)."""
     return classify_lines(
         parsed.lines,
@@ -96,7 +96,7 @@ def journal_dict(journal: Journal) -> dict[str, Any]:
     }
 
 
-def journal_payload(parsed: ParsedSettlement, mapping: Mapping) -> dict[str, Any]:
+def journal_payload(parsed: ParsedSettlement, mapping: GlMapping) -> dict[str, Any]:
     """``{"unmapped": [...], "journal": {...} | None}`` for ``mlc preview --mapping``.
 
     The journal is None when something is unmapped: it would not be postable."""

@@ -21,12 +21,15 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from mlc_assets.clients.errors import ApiError
+from mlc_assets.errors import ApiError, OutcomeUnknownError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+# Answers that prove a request was not processed (throttled, or a gateway that never reached
+# the application): a write failing with one of them may be sent again as it is.
+NOT_PROCESSED_STATUS = frozenset({429, 502, 503, 504})
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -60,6 +63,21 @@ class RetryPolicy:
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` under this policy."""
         return self.retrying()(fn)
+
+    def write_retrying(self) -> Retrying:
+        """For writes: retry only failures that prove the request was not processed; a write
+        that may have landed (``OutcomeUnknownError``) goes up to the exactly-once poster."""
+
+        def retry_write(exc: BaseException) -> bool:
+            return is_transient(exc) and not isinstance(exc, OutcomeUnknownError)
+
+        return Retrying(
+            retry=retry_if_exception(retry_write),
+            wait=wait_random_exponential(multiplier=self.initial_wait, max=self.max_wait),
+            stop=stop_after_attempt(self.attempts) | stop_after_delay(self.max_total),
+            reraise=True,
+            before_sleep=_log_retry,
+        )
 
 
 FAST_TEST_POLICY = RetryPolicy(attempts=8, initial_wait=0.01, max_wait=0.2, max_total=30.0)

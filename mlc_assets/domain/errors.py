@@ -1,4 +1,4 @@
-"""Typed errors of the domain layer.
+"""Typed errors of the domain layer (the whole tree: ``mlc_assets/errors.py``).
 
 Bad input must say where it is bad: the file, the line and the field, so that a controller
 can open the file and see the problem without a developer.
@@ -6,9 +6,9 @@ can open the file and see the problem without a developer.
 
 from __future__ import annotations
 
+from mlc_assets.errors import MlcError
 
-class MlcError(Exception):
-    """Base of every error the connector raises on purpose."""
+__all__ = ["MlcError", "SettlementFileError", "UnbalancedSettlementError"]
 
 
 class SettlementFileError(MlcError):

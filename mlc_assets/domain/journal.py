@@ -49,7 +49,7 @@ from mlc_assets.domain.mapping import (
     PAYABLE,
     AccountConfig,
     DeltekAccountRef,
-    Mapping,
+    GlMapping,
     MappingError,
     UnmappedTypesError,
     WorkdayAccountRef,
@@ -408,7 +408,7 @@ class _Ctx:
     """Per-settlement resolution: accounts with overrides applied, memo text."""
 
     def __init__(
-        self, header: SettlementHeader, mapping: Mapping, marketplace: str | None, strict: bool
+        self, header: SettlementHeader, mapping: GlMapping, marketplace: str | None, strict: bool
     ) -> None:
         self.header = header
         self.mapping = mapping
@@ -449,7 +449,7 @@ class _Ctx:
 def build_journal(
     header: SettlementHeader,
     classified_lines: pl.DataFrame,
-    mapping: Mapping,
+    mapping: GlMapping,
     *,
     target_neutral: bool = True,
 ) -> Journal:

@@ -349,7 +349,7 @@ class JournalSettings(_Strict):
     reference_prefix: str = Field(default="AMZ", pattern=r"^[A-Za-z0-9]{1,8}$")
 
 
-class Mapping(_Strict):
+class GlMapping(_Strict):
     version: int = 1
     rules: list[Rule]
     finance_rules: list[FinanceRule] = Field(default_factory=list)
@@ -366,7 +366,7 @@ class Mapping(_Strict):
         return data
 
     @model_validator(mode="after")
-    def _consistent(self) -> Mapping:
+    def _consistent(self) -> GlMapping:
         problems: list[str] = []
         for key, acc in self.accounts.items():
             if not _KEY_RE.match(key):
@@ -600,7 +600,7 @@ def _yaml_problem(exc: yaml.YAMLError, source: str, text: str) -> str:
     return f"{source}{at}: not valid YAML: {' '.join(what.split())}"
 
 
-def parse_mapping(text: str, *, source: str = "mapping.yaml") -> Mapping:
+def parse_mapping(text: str, *, source: str = "mapping.yaml") -> GlMapping:
     """Validate mapping YAML; errors name ``source``, the entry path and its line."""
     node: yaml.Node | None = None
     loader: _Loader | None = None
@@ -628,7 +628,7 @@ def parse_mapping(text: str, *, source: str = "mapping.yaml") -> Mapping:
     if not isinstance(data, dict):
         raise MappingError(f"{source}: the mapping must be a YAML mapping with a 'rules' key")
     try:
-        return Mapping.model_validate(data)
+        return GlMapping.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
@@ -640,7 +640,7 @@ def parse_mapping(text: str, *, source: str = "mapping.yaml") -> Mapping:
         raise MappingError("\n".join(lines)) from None
 
 
-def load_mapping(path: str | Path | None = None) -> Mapping:
+def load_mapping(path: str | Path | None = None) -> GlMapping:
     """Read and validate a mapping file (the shipped default when ``path`` is None)."""
     p = Path(path) if path is not None else DEFAULT_MAPPING_PATH
     source = p.name if path is None else str(p)
@@ -742,7 +742,7 @@ _KEY_SEP = "\x1f"
 
 def classify_lines(
     lines: pl.DataFrame,
-    mapping: Mapping,
+    mapping: GlMapping,
     *,
     marketplace: str | None = None,
     currency: str,
@@ -792,7 +792,7 @@ def classify_lines(
 
 
 def _classify_by_join(
-    lines: pl.DataFrame, mapping: Mapping, mp_expr: pl.Expr, *, currency: str
+    lines: pl.DataFrame, mapping: GlMapping, mp_expr: pl.Expr, *, currency: str
 ) -> pl.DataFrame:
     """classify_lines for cells that hold the key separator: join on the four columns."""
     keyed = lines.with_columns(
@@ -900,7 +900,7 @@ def _yaml_scalar(value: str) -> str:
 FINANCE_KEY_COLUMNS = ("event_family", "charge_list", "charge_type")
 
 
-def classify_finance_lines(frame: pl.DataFrame, mapping: Mapping) -> pl.DataFrame:
+def classify_finance_lines(frame: pl.DataFrame, mapping: GlMapping) -> pl.DataFrame:
     """Add ``category`` (null when unmapped) to Finances lines.
 
     Expects the Finances helper's columns ``event_family`` (v0 list name without

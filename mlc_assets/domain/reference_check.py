@@ -6,11 +6,10 @@ reference the mapping uses must exist there and be active. Pure: the caller read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from collections.abc import Mapping as MappingT
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from mlc_assets.domain.mapping import DeltekAccountRef, Mapping, WorkdayAccountRef
+from mlc_assets.domain.mapping import DeltekAccountRef, GlMapping, WorkdayAccountRef
 
 
 @dataclass
@@ -28,7 +27,7 @@ class DeltekReference:
     projects: dict[tuple[str, str, str], tuple[bool, bool]] = field(default_factory=dict)
 
 
-def _workday_refs(mapping: Mapping) -> Iterator[tuple[str, WorkdayAccountRef]]:
+def _workday_refs(mapping: GlMapping) -> Iterator[tuple[str, WorkdayAccountRef]]:
     for key, acc in mapping.accounts.items():
         if acc.workday is not None:
             yield key, acc.workday
@@ -49,7 +48,7 @@ def _workday_refs(mapping: Mapping) -> Iterator[tuple[str, WorkdayAccountRef]]:
                 )
 
 
-def _deltek_refs(mapping: Mapping) -> Iterator[tuple[str, DeltekAccountRef]]:
+def _deltek_refs(mapping: GlMapping) -> Iterator[tuple[str, DeltekAccountRef]]:
     for key, acc in mapping.accounts.items():
         if acc.deltek is not None:
             yield key, acc.deltek
@@ -65,14 +64,14 @@ def _deltek_refs(mapping: Mapping) -> Iterator[tuple[str, DeltekAccountRef]]:
             yield f"overrides[{i}].{key}", merged
 
 
-def _state(known: MappingT[str, bool], value: str) -> str | None:
+def _state(known: Mapping[str, bool], value: str) -> str | None:
     if value not in known:
         return "does not exist"
     return None if known[value] else "is inactive"
 
 
 def workday_problems(
-    mapping: Mapping, ref: WorkdayReference, *, companies: list[str], supplier: str | None
+    mapping: GlMapping, ref: WorkdayReference, *, companies: list[str], supplier: str | None
 ) -> list[str]:
     problems: list[str] = []
     for where, wd in _workday_refs(mapping):
@@ -91,7 +90,7 @@ def workday_problems(
     return problems
 
 
-def deltek_problems(mapping: Mapping, ref: DeltekReference) -> list[str]:
+def deltek_problems(mapping: GlMapping, ref: DeltekReference) -> list[str]:
     problems: list[str] = []
     for where, dk in _deltek_refs(mapping):
         if issue := _state(ref.accounts, dk.account):

@@ -1,131 +1,14 @@
-"""Immutable, content-addressed storage of every raw payload the connector sees.
-
-Report files, API pages and ERP requests/responses are kept byte for byte under
-``<data home>/raw/<kind>/<aa>/<sha256>`` so any stage can be replayed without calling Amazon
-again, and an auditor can trace a journal line back to the bytes it came from. Writing the
-same bytes twice is a no-op; existing files are never rewritten.
-"""
+"""The raw archive and the report index as a Dagster resource: where they live in the data home."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import re
-import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-_KIND = re.compile(r"^[a-z0-9_\-]+$")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
-
-
-class RawRef(BaseModel):
-    """Where a payload lives; stored beside every record derived from it."""
-
-    kind: str
-    sha256: str
-    size: int
-    path: str
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o444)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-class RawArchive:
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-
-    def _path(self, kind: str, sha: str) -> Path:
-        if not _KIND.match(kind) or not _SHA.match(sha):
-            raise ValueError(f"bad archive key {kind}/{sha}")
-        return self.root / kind / sha[:2] / sha
-
-    def put(self, kind: str, data: bytes, *, meta: dict[str, object] | None = None) -> RawRef:
-        sha = hashlib.sha256(data).hexdigest()
-        path = self._path(kind, sha)
-        if not path.exists():
-            _atomic_write(path, data)
-        if meta is not None:
-            meta_path = path.with_name(sha + ".meta.json")
-            if not meta_path.exists():
-                body = {"stored_at": datetime.now(UTC).isoformat(), **meta}
-                _atomic_write(meta_path, json.dumps(body, default=str, indent=1).encode())
-        return RawRef(kind=kind, sha256=sha, size=len(data), path=str(path))
-
-    def get(self, kind: str, sha: str) -> bytes:
-        data = self._path(kind, sha).read_bytes()
-        if hashlib.sha256(data).hexdigest() != sha:
-            raise ValueError(f"archived {kind}/{sha} is corrupt: content hash differs")
-        return data
-
-    def exists(self, kind: str, sha: str) -> bool:
-        return self._path(kind, sha).exists()
-
-
-class ReportRecord(BaseModel):
-    """What the sensor learned about one Amazon report, so nothing is fetched twice."""
-
-    report_id: str
-    report_type: str
-    settlement_id: str
-    marketplace_ids: list[str] = Field(default_factory=list)
-    report_document_id: str | None = None
-    created_time: datetime | None = None
-    data_start: datetime | None = None
-    data_end: datetime | None = None
-    raw: RawRef
-    charset: str | None = None
-    fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-
-
-class ReportIndex:
-    """One small JSON file per report, written once; readable by any process without locks."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
-
-    def _path(self, report_id: str) -> Path:
-        if not re.match(r"^[A-Za-z0-9_\-]+$", report_id):
-            raise ValueError(f"bad report id {report_id!r}")
-        return self.root / f"{report_id}.json"
-
-    def has(self, report_id: str) -> bool:
-        return self._path(report_id).exists()
-
-    def add(self, record: ReportRecord) -> None:
-        path = self._path(record.report_id)
-        if path.exists():
-            return
-        _atomic_write(path, record.model_dump_json(indent=1).encode())
-
-    def all(self) -> list[ReportRecord]:
-        if not self.root.exists():
-            return []
-        return [
-            ReportRecord.model_validate_json(p.read_bytes())
-            for p in sorted(self.root.glob("*.json"))
-        ]
-
-    def for_settlement(self, settlement_id: str) -> list[ReportRecord]:
-        """Every report that carried this settlement (one per marketplace list it appeared in)."""
-        records = [r for r in self.all() if r.settlement_id == settlement_id]
-        return sorted(records, key=lambda r: (r.created_time or r.fetched_at, r.report_id))
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.report_index import ReportIndex
 
 
 class ArchiveResource(dg.ConfigurableResource):

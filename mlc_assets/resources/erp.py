@@ -7,17 +7,17 @@ from contextlib import contextmanager
 
 import dagster as dg
 import httpx
-from pydantic import Field, SecretStr
+from pydantic import SecretStr
 
 from mlc_assets.clients.deltek.auth import DeltekCredentials
 from mlc_assets.clients.deltek.client import DeltekClient
+from mlc_assets.clients.http_exchanges import HttpExchangeRecorder
 from mlc_assets.clients.workday.client import WorkdayClient
 from mlc_assets.clients.workday.models import WorkdayClientConfig
 from mlc_assets.config import Settings
 from mlc_assets.resources.sandbox_runtime import sandbox_for
-from mlc_assets.resources.settings import settings_for
+from mlc_assets.resources.settings import SettingsResource
 from mlc_assets.secrets.redact import Redactor
-from mlc_assets.services.exchange_log import ExchangeRecorder
 
 
 def workday_client_for(settings: Settings) -> WorkdayClient:
@@ -36,7 +36,7 @@ def workday_client_for(settings: Settings) -> WorkdayClient:
     return WorkdayClient(WorkdayClientConfig.from_settings(settings.workday))
 
 
-def deltek_client_for(settings: Settings, recorder: ExchangeRecorder) -> DeltekClient:
+def deltek_client_for(settings: Settings, recorder: HttpExchangeRecorder) -> DeltekClient:
     http = httpx.Client(
         timeout=httpx.Timeout(30.0, connect=10.0),
         headers={"User-Agent": "ml-connector/0.1"},
@@ -65,14 +65,11 @@ def deltek_client_for(settings: Settings, recorder: ExchangeRecorder) -> DeltekC
 class WorkdayResource(dg.ConfigurableResource):
     """Workday Financial Management (SOAP) for the configured tenant, or the sandbox."""
 
-    data_home: str = Field(description="The connector's data home.")
-
-    def settings(self) -> Settings:
-        return settings_for(self.data_home)
+    settings: SettingsResource
 
     @contextmanager
     def client(self) -> Iterator[WorkdayClient]:
-        client = workday_client_for(self.settings())
+        client = workday_client_for(self.settings.get())
         try:
             yield client
         finally:
@@ -84,15 +81,12 @@ class WorkdayResource(dg.ConfigurableResource):
 class DeltekResource(dg.ConfigurableResource):
     """Deltek Vantagepoint (REST) for the configured tenant, or the sandbox."""
 
-    data_home: str = Field(description="The connector's data home.")
-
-    def settings(self) -> Settings:
-        return settings_for(self.data_home)
+    settings: SettingsResource
 
     @contextmanager
-    def client(self) -> Iterator[tuple[DeltekClient, ExchangeRecorder]]:
-        settings = self.settings()
-        recorder = ExchangeRecorder(Redactor.from_settings(settings))
+    def client(self) -> Iterator[tuple[DeltekClient, HttpExchangeRecorder]]:
+        settings = self.settings.get()
+        recorder = HttpExchangeRecorder(Redactor.from_settings(settings))
         client = deltek_client_for(settings, recorder)
         try:
             yield client, recorder

@@ -1,21 +1,96 @@
-"""Settings as the resources see them: environment and the encrypted store, read at run time.
+"""Settings resolved once, carried by a Dagster resource every other resource depends on.
 
-Resources keep only non-secret configuration (the data home) in Dagster config, because
-Dagster shows resource config in its UI; secrets are read when a run needs them.
+Plain settings (data home, targets, sandbox size, posting modes, companies…) are resolved when
+the code location loads and travel as this resource's config, so the Dagster UI shows them and
+a run uses exactly what its definitions were built with (``mlc demo`` passes its own instead of
+editing the environment). Secrets never enter Dagster config: they come from the environment or
+the encrypted store of the *same* data home, resolved once per process and again only when the
+store file changes (a rotated credential reaches a long-lived code server without a restart).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import threading
 from pathlib import Path
+from typing import Any
 
-from mlc_assets import config
+import dagster as dg
+from pydantic import BaseModel, Field
+
+from mlc_assets.config import Settings
 from mlc_assets.secrets.process_redaction import learn_secrets
 from mlc_assets.secrets.redact import secret_values
+from mlc_assets.secrets.store import credentials_path, overlay_stored_credentials
+
+_lock = threading.Lock()
+_resolved: dict[tuple[Any, ...], Settings] = {}
+# How many times settings were actually resolved (env + store read) in this process.
+resolutions = 0
 
 
-def settings_for(data_home: str | Path) -> config.Settings:
-    loader = getattr(config, "load_settings", None)
-    settings = loader() if loader is not None else config.Settings()
-    # Secrets read from the store at run time join the process's log redaction.
-    learn_secrets(*secret_values(settings))
-    return settings.model_copy(update={"data_home": Path(data_home)})
+def plain_settings(settings: Settings) -> dict[str, Any]:
+    """What was set explicitly, minus every secret: safe to show as Dagster config."""
+
+    def strip(model: BaseModel) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in model.model_fields_set:
+            if _is_secret(model, name):
+                continue
+            value = getattr(model, name)
+            out[name] = strip(value) if isinstance(value, BaseModel) else value
+        return out
+
+    return json.loads(json.dumps(strip(settings), default=str))
+
+
+def _is_secret(model: BaseModel, name: str) -> bool:
+    return "SecretStr" in str(type(model).model_fields[name].annotation)
+
+
+def _store_stamp(data_home: Path) -> tuple[int, int] | None:
+    try:
+        st = credentials_path(data_home).stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def resolve_settings(data_home: str | Path, plain: dict[str, Any] | None = None) -> Settings:
+    """Settings for ``data_home``: ``plain`` over the environment, credentials the environment
+    leaves unset from that data home's store. Cached per process until the inputs change."""
+    global resolutions
+    home = Path(data_home)
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLC_")))
+    key = (str(home), json.dumps(plain or {}, sort_keys=True), env, _store_stamp(home))
+    with _lock:
+        cached = _resolved.get(key)
+        if cached is not None:
+            return cached
+        settings = overlay_stored_credentials(Settings(**{**(plain or {}), "data_home": home}))
+        resolutions += 1
+        # Secrets read from the store join the process's log redaction.
+        learn_secrets(*secret_values(settings))
+        _resolved.clear()  # one live entry: a changed store or env replaces it
+        _resolved[key] = settings
+        return settings
+
+
+class SettingsResource(dg.ConfigurableResource):
+    """The connector's settings: plain values as config, secrets from env or the store."""
+
+    data_home: str = Field(description="The connector's data home.")
+    plain: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Plain (non-secret) settings resolved when the code location loaded.",
+    )
+
+    @classmethod
+    def of(cls, settings: Settings) -> SettingsResource:
+        plain = plain_settings(settings)
+        plain.pop("data_home", None)
+        return cls(data_home=str(Path(settings.data_home).resolve()), plain=plain)
+
+    def get(self) -> Settings:
+        return resolve_settings(self.data_home, self.plain)

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-from pydantic import Field
 
 from mlc_assets.clients.spapi.client import SpapiClient
 from mlc_assets.config import Settings
-from mlc_assets.resources.archive import RawArchive, ReportIndex
+from mlc_assets.errors import ConfigurationError
 from mlc_assets.resources.sandbox_runtime import sandbox_for
-from mlc_assets.resources.settings import settings_for
-from mlc_assets.services.discovery import DiscoveryResult, discover_settlements
+from mlc_assets.resources.settings import SettingsResource
 
 
 def spapi_client_for(settings: Settings) -> SpapiClient:
@@ -36,7 +33,7 @@ def spapi_client_for(settings: Settings) -> SpapiClient:
             speed=sandbox.speed,
         )
     if not amazon.configured:
-        raise RuntimeError(
+        raise ConfigurationError(
             "Amazon credentials are not configured: run `mlc credentials set amazon` "
             "or set MLC_AMAZON__LWA_CLIENT_ID / _SECRET / MLC_AMAZON__REFRESH_TOKEN"
         )
@@ -55,36 +52,24 @@ def spapi_client_for(settings: Settings) -> SpapiClient:
 class SpapiResource(dg.ConfigurableResource):
     """Amazon Selling Partner API for the configured seller (or the built-in sandbox)."""
 
-    data_home: str = Field(description="The connector's data home.")
-
-    def settings(self) -> Settings:
-        return settings_for(self.data_home)
+    settings: SettingsResource
 
     @contextmanager
     def client(self) -> Iterator[SpapiClient]:
-        client = spapi_client_for(self.settings())
+        client = spapi_client_for(self.settings.get())
         try:
             yield client
         finally:
             client.close()
 
-    def land_reports(
-        self, archive: RawArchive, index: ReportIndex, cursor: datetime | None
-    ) -> DiscoveryResult:
-        """List the seller's settlement reports and land each one not in the index, once."""
-        settings = self.settings()
-        with self.client() as client:
-            return discover_settlements(
-                client.reports,
-                archive,
-                index,
-                report_type=settings.amazon.report_type,
-                marketplace_ids=self.marketplace_ids(),
-                cursor=cursor,
-            )
+    def report_type(self) -> str:
+        return self.settings.get().amazon.report_type
+
+    def finances_api(self) -> str:
+        return self.settings.get().amazon.finances_api
 
     def marketplace_ids(self) -> list[str] | None:
-        settings = self.settings()
+        settings = self.settings.get()
         if settings.use_sandbox:
             ids = sandbox_for(settings).credentials.get("marketplace_ids")
             return list(ids) if ids else None

@@ -8,6 +8,7 @@ between the two calls) is verified and posted, never written again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from mlc_assets.clients.deltek.client import DeltekClient
 from mlc_assets.clients.deltek.models import (
@@ -16,9 +17,9 @@ from mlc_assets.clients.deltek.models import (
     DeltekJournalLine,
     batch_name,
 )
+from mlc_assets.clients.http_exchanges import HttpExchangeRecorder
 from mlc_assets.domain.journal import Journal, JournalEntry
 from mlc_assets.services.exactly_once import PostingError
-from mlc_assets.services.exchange_log import ExchangeRecorder
 
 DESCRIPTION_MAX = 40  # Deltek's JE description column is short; keep memos readable
 
@@ -64,46 +65,41 @@ def entry_batch(journal: Journal, entry: JournalEntry) -> DeltekJournalBatch:
 
 
 @dataclass
-class DeltekPosted:
-    record: BatchRecord
-    period: int | None
-
-
-@dataclass
 class DeltekAdapter:
     """The ErpAdapter of ``services.exactly_once`` for Deltek JE batches."""
 
     client: DeltekClient
-    recorder: ExchangeRecorder
+    recorder: HttpExchangeRecorder
     batches: dict[str, DeltekJournalBatch] = field(default_factory=dict)
     target: str = "deltek"
 
     def lookup(self, reference: str) -> BatchRecord | None:
-        record = self.client.find_batch(self.batches[reference].batch, "JE")
-        # An unposted batch is not "posted": submit() verifies and posts it.
-        return record if record is not None and record.posted else None
+        # Posted (ledger) or only written (data entry): the poster finishes an unposted one.
+        return self.client.find_batch(self.batches[reference].batch, "JE")
 
-    def submit(self, document: DeltekJournalBatch) -> BatchRecord:
-        existing = self.client.find_batch(document.batch, "JE")
-        if existing is None:
-            existing = self.client.write_batch(document)
-        else:
-            diffs = existing.differences(document)
-            if diffs:
-                raise PostingError(
-                    f"Deltek already holds an unposted batch {document.batch} that differs "
-                    f"from the journal: {'; '.join(diffs)}. Delete it in Deltek to repost."
-                )
-        if not existing.posted:
-            period = existing.period or self.client.resolve_period(document.posting_date).period
-            self.client.post_batch(document.batch, period=period, description=document.description)
-        record = self.client.find_batch(document.batch, "JE")
-        if record is None or not record.posted:
-            raise PostingError(f"Deltek batch {document.batch} is not posted after posting it")
-        return record
+    def submit(self, document: DeltekJournalBatch) -> None:
+        written = self.client.write_batch(document)
+        self._post(document, written.period)
+
+    def is_complete(self, remote: BatchRecord) -> bool:
+        return remote.posted
+
+    def finish(self, remote: BatchRecord, document: DeltekJournalBatch) -> None:
+        self._post(document, remote.period)
+
+    def _post(self, document: DeltekJournalBatch, period: int | None) -> None:
+        if period is None:
+            period = self.client.resolve_period(document.posting_date).period
+        self.client.post_batch(document.batch, period=period, description=document.description)
 
     def differences(self, remote: BatchRecord, document: DeltekJournalBatch) -> list[str]:
         return remote.differences(document)
+
+    def totals(self, remote: BatchRecord) -> tuple[Decimal, Decimal]:
+        return remote.total_debits, remote.total_credits
+
+    def documents(self, remote: BatchRecord) -> int:
+        return remote.sequences
 
     def remote_id(self, remote: BatchRecord) -> str:
         seq = f"#{remote.posting_sequence}" if remote.posting_sequence is not None else ""

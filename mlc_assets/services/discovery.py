@@ -16,7 +16,8 @@ from typing import Protocol
 
 from mlc_assets.clients.spapi.models import DownloadedReport, Report
 from mlc_assets.domain.settlement_peek import peek_settlement_id
-from mlc_assets.resources.archive import RawArchive, ReportIndex, ReportRecord
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.report_index import ReportIndex, ReportRecord
 
 SETTLEMENT_REPORT_KIND = "settlement-report"
 # Re-list a little behind the cursor: a report can appear with a createdTime slightly

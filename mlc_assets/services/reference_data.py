@@ -7,7 +7,7 @@ from mlc_assets.clients.workday.client import WorkdayClient
 from mlc_assets.domain.reference_check import DeltekReference, WorkdayReference
 
 
-def read_workday_reference(client: WorkdayClient, *, supplier: str | None) -> WorkdayReference:
+def fetch_workday_reference(client: WorkdayClient, *, supplier: str | None) -> WorkdayReference:
     ref = WorkdayReference(
         ledger_accounts={a.id: a.active for a in client.list_ledger_accounts()},
         spend_categories={c.id: c.active for c in client.list_spend_categories()},
@@ -19,7 +19,7 @@ def read_workday_reference(client: WorkdayClient, *, supplier: str | None) -> Wo
     return ref
 
 
-def read_deltek_reference(client: DeltekClient) -> DeltekReference:
+def fetch_deltek_reference(client: DeltekClient) -> DeltekReference:
     return DeltekReference(
         accounts={a.account: a.active for a in client.list_accounts()},
         projects={

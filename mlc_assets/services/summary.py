@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlc_assets.config import Settings
-from mlc_assets.resources.warehouse import Warehouse
+from mlc_assets.storage.warehouse import Warehouse
 
 
 def _by_settlement(warehouse: Warehouse, sql: str) -> dict[str, dict[str, Any]]:

@@ -150,7 +150,7 @@ def make_client(base_url: str) -> DeltekClient:
         client_id="cid",
         client_secret=SecretStr(CLIENT_SECRET),
     )
-    return DeltekClient(base_url, creds, retry=QUICK, verify_posting=True)
+    return DeltekClient(base_url, creds, retry=QUICK)
 
 
 # ---------------------------------------------------------------- damage

@@ -22,7 +22,7 @@ from mlc_assets.domain.finance_events import (
     flatten_v0_events,
 )
 from mlc_assets.domain.mapping import (
-    Mapping,
+    GlMapping,
     classify_finance_lines,
     classify_lines,
     load_mapping,
@@ -46,7 +46,7 @@ APIS = ("v0", "2024-06-19")
 class Env:
     stack: SandboxStack
     client: SpapiClient
-    mapping: Mapping
+    mapping: GlMapping
 
     def finances(self, mode: str) -> FinancesApi:
         return FinancesApi(self.client.transport, mode=mode)  # type: ignore[arg-type]
@@ -104,7 +104,7 @@ def small_env(tmp_path: Path) -> Iterator[Env]:
         stack.stop()
 
 
-def report_side(s: SimSettlement, mapping: Mapping) -> tuple[ParsedSettlement, pl.DataFrame]:
+def report_side(s: SimSettlement, mapping: GlMapping) -> tuple[ParsedSettlement, pl.DataFrame]:
     parsed = parse_settlement_report(render_v2(s), file_name=f"{s.settlement_id}.txt")
     lines = classify_lines(
         parsed.lines,

@@ -10,7 +10,7 @@ import pytest
 
 from mlc_assets.domain.journal import JournalError, build_journal
 from mlc_assets.domain.mapping import (
-    Mapping,
+    GlMapping,
     MappingError,
     UnmappedTypesError,
     classify_lines,
@@ -57,12 +57,12 @@ def header(total: str, currency: str = "USD", start=date(2026, 9, 24), end=date(
     )
 
 
-def with_journal(mapping: Mapping, **changes) -> Mapping:
+def with_journal(mapping: GlMapping, **changes) -> GlMapping:
     return mapping.model_copy(update={"journal": mapping.journal.model_copy(update=changes)})
 
 
 @pytest.fixture(scope="module")
-def mapping() -> Mapping:
+def mapping() -> GlMapping:
     return load_mapping()
 
 

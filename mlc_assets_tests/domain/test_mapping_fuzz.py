@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from mlc_assets.domain.mapping import (
     DEFAULT_MAPPING_PATH,
-    Mapping,
+    GlMapping,
     MappingError,
     load_mapping,
     parse_mapping,
@@ -72,7 +72,7 @@ def assert_clean(text: str, source: str = SOURCE) -> None:
         for line in message.splitlines():  # every problem names the file
             assert line.startswith(source) or line.startswith(" ") or not line.strip(), line
     else:
-        assert isinstance(mapping, Mapping)
+        assert isinstance(mapping, GlMapping)
         assert mapping.rules is not None
     assert time.perf_counter() - start < 5, "hostile input must be refused quickly"
 

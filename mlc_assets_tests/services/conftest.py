@@ -11,14 +11,13 @@ import polars as pl
 import pytest
 
 from mlc_assets.domain.journal import Journal, build_journal
-from mlc_assets.domain.mapping import Mapping, classify_lines, load_mapping
+from mlc_assets.domain.mapping import GlMapping, classify_lines, load_mapping
 from mlc_assets.domain.settlement_report import parse_settlement_report
-from mlc_assets.resources.archive import RawArchive
-from mlc_assets.resources.warehouse import Warehouse
 from mlc_assets.sandbox.generator import generate_seller
 from mlc_assets.sandbox.ledger import SimSettlement
 from mlc_assets.sandbox.report_render import render_v2
-from mlc_assets.services.exactly_once import LOG_TABLE
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.warehouse import Warehouse
 
 
 def sandbox_settlement(seed: int = 7, currency: str = "USD", index: int = 0) -> SimSettlement:
@@ -27,7 +26,7 @@ def sandbox_settlement(seed: int = 7, currency: str = "USD", index: int = 0) -> 
     return matches[index]
 
 
-def journal_for(settlement: SimSettlement, mapping: Mapping | None = None) -> Journal:
+def journal_for(settlement: SimSettlement, mapping: GlMapping | None = None) -> Journal:
     gl = mapping or load_mapping()
     parsed = parse_settlement_report(
         render_v2(settlement), file_name=f"{settlement.settlement_id}.txt"
@@ -60,13 +59,13 @@ def posting_actions(warehouse: Warehouse, reference: str | None = None) -> list[
     """The posting log's actions in order (for one reference if given)."""
     where = "WHERE reference = ?" if reference else ""
     rows = warehouse.query(
-        f'SELECT action FROM {LOG_TABLE} {where} ORDER BY "at"', [reference] if reference else []
+        f'SELECT action FROM posting_log {where} ORDER BY "at"', [reference] if reference else []
     )
     return rows["action"].to_list() if rows.height else []
 
 
 def count_action(warehouse: Warehouse, action: str) -> int:
-    rows = warehouse.query(f"SELECT count(*) AS n FROM {LOG_TABLE} WHERE action = ?", [action])
+    rows = warehouse.query("SELECT count(*) AS n FROM posting_log WHERE action = ?", [action])
     return int(rows["n"][0]) if rows.height else 0
 
 

@@ -14,11 +14,10 @@ from pydantic import SecretStr
 
 from mlc_assets.clients.deltek import DeltekClient, DeltekCredentials, DeltekJournalBatch
 from mlc_assets.clients.deltek.errors import DeltekClosedPeriodError
+from mlc_assets.clients.http_exchanges import HttpExchangeRecorder
 from mlc_assets.clients.retry import FAST_TEST_POLICY
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.money import ZERO
-from mlc_assets.resources.archive import RawArchive
-from mlc_assets.resources.warehouse import Warehouse
 from mlc_assets.sandbox import deltek_app
 from mlc_assets.sandbox.erp_plugins import sandbox_periods
 from mlc_assets.sandbox.server import BackgroundServer
@@ -27,10 +26,12 @@ from mlc_assets.services.deltek_posting import DeltekAdapter, entry_batch
 from mlc_assets.services.exactly_once import (
     ExactlyOncePoster,
     PostedDocumentChangedError,
+    PostingError,
     PostingOutcome,
     fingerprint,
 )
-from mlc_assets.services.exchange_log import ExchangeRecorder
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.warehouse import Warehouse
 from mlc_assets_tests.services.conftest import count_action, posting_actions
 
 
@@ -63,10 +64,10 @@ def tenant() -> Iterator[Tenant]:
 
 
 @pytest.fixture
-def connect(tenant: Tenant) -> Iterator[Callable[[], tuple[DeltekClient, ExchangeRecorder]]]:
+def connect(tenant: Tenant) -> Iterator[Callable[[], tuple[DeltekClient, HttpExchangeRecorder]]]:
     made: list[DeltekClient] = []
 
-    def make() -> tuple[DeltekClient, ExchangeRecorder]:
+    def make() -> tuple[DeltekClient, HttpExchangeRecorder]:
         creds = DeltekCredentials(
             username=deltek_app.DEMO_USERNAME,
             password=SecretStr(deltek_app.DEMO_PASSWORD),
@@ -74,7 +75,7 @@ def connect(tenant: Tenant) -> Iterator[Callable[[], tuple[DeltekClient, Exchang
             client_id=deltek_app.DEMO_CLIENT_ID,
             client_secret=SecretStr(deltek_app.DEMO_CLIENT_SECRET),
         )
-        recorder = ExchangeRecorder(Redactor([creds.password, creds.client_secret]))
+        recorder = HttpExchangeRecorder(Redactor([creds.password, creds.client_secret]))
         http = httpx.Client(timeout=10.0, event_hooks=recorder.hooks())
         client = DeltekClient(tenant.base_url, creds, retry=FAST_TEST_POLICY, http=http)
         made.append(client)
@@ -91,7 +92,7 @@ def journal(make_journal: Callable[..., Journal]) -> Journal:
 
 
 def _post(
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -121,7 +122,7 @@ def test_entry_batch_is_balanced_and_named_for_the_settlement(journal: Journal) 
 
 def test_first_post_writes_and_posts_second_finds_it(
     tenant: Tenant,
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -150,7 +151,7 @@ def test_first_post_writes_and_posts_second_finds_it(
 
 def test_batch_written_but_not_posted_is_completed_without_a_second_write(
     tenant: Tenant,
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -173,7 +174,7 @@ def test_batch_written_but_not_posted_is_completed_without_a_second_write(
 @pytest.mark.parametrize("drops", [1, 2], ids=["write-lost", "write-and-post-lost"])
 def test_lost_commit_response_leaves_exactly_one_posted_batch(
     tenant: Tenant,
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -197,7 +198,7 @@ def test_lost_commit_response_leaves_exactly_one_posted_batch(
 
 def test_changed_journal_is_refused_and_nothing_more_is_written(
     tenant: Tenant,
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -218,7 +219,7 @@ def test_changed_journal_is_refused_and_nothing_more_is_written(
 
 def test_closed_period_is_refused_before_anything_is_written(
     tenant: Tenant,
-    connect: Callable[[], tuple[DeltekClient, ExchangeRecorder]],
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
     journal: Journal,
     warehouse: Warehouse,
     archive: RawArchive,
@@ -233,3 +234,44 @@ def test_closed_period_is_refused_before_anything_is_written(
     assert tenant.batches() == []
     assert tenant.stats().get("created:JE", 0) == 0
     assert posting_actions(warehouse) == ["intent", "failed"]
+
+
+def test_happy_path_looks_each_batch_up_twice(
+    tenant: Tenant,
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
+    journal: Journal,
+    warehouse: Warehouse,
+    archive: RawArchive,
+) -> None:
+    """find_batch runs twice per batch (the poster's lookup and its read-back); it ran about
+    five times when the adapter and the client each checked again on their own."""
+    (outcome,) = _post(connect, journal, warehouse, archive)
+    assert outcome.action == "submitted"
+    stats = tenant.stats()
+    assert stats["route:ledger"] == 2  # lookup (absent) and read-back (posted)
+    assert stats["route:read"] == 1  # the lookup's data-entry half, only while absent
+    assert stats["route:create"] == stats["route:post"] == 1
+
+
+def test_someone_elses_unposted_file_under_our_name_is_never_adopted(
+    tenant: Tenant,
+    connect: Callable[[], tuple[DeltekClient, HttpExchangeRecorder]],
+    journal: Journal,
+    warehouse: Warehouse,
+    archive: RawArchive,
+) -> None:
+    (entry,) = journal.entries
+    ours = entry_batch(journal, entry)
+    lines = list(ours.lines)
+    lines[0] = lines[0].model_copy(update={"description": "someone else's line"})
+    a, b = [i for i, ln in enumerate(lines) if ln.debit > ZERO][:2]
+    lines[a] = lines[a].model_copy(update={"debit": lines[a].debit + Decimal("1.00")})
+    lines[b] = lines[b].model_copy(update={"debit": lines[b].debit - Decimal("1.00")})
+    client, _ = connect()
+    client.write_batch(ours.model_copy(update={"lines": lines}))
+    with pytest.raises(PostingError, match=r"unfinished document .* differs from the journal"):
+        _post(connect, journal, warehouse, archive)
+    (held,) = tenant.batches(ours.batch)
+    assert held["posted"] is False  # not posted, not overwritten
+    assert tenant.stats()["created:JE"] == 1
+    assert posting_actions(warehouse)[-1] == "failed"

@@ -14,8 +14,6 @@ from mlc_assets.clients.workday.faults import WorkdayValidationError
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.mapping import load_mapping
 from mlc_assets.domain.money import ZERO
-from mlc_assets.resources.archive import RawArchive
-from mlc_assets.resources.warehouse import Warehouse
 from mlc_assets.services.exactly_once import (
     ExactlyOncePoster,
     PostedDocumentChangedError,
@@ -28,6 +26,8 @@ from mlc_assets.services.workday_posting import (
     entry_journal,
     plan_documents,
 )
+from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.warehouse import Warehouse
 from mlc_assets_tests.clients.workday_fixtures import Sandbox, make_client, running_sandbox
 from mlc_assets_tests.services.conftest import count_action, posting_actions
 
@@ -236,3 +236,23 @@ def test_journal_line_type_is_the_clients(journal: Journal) -> None:
     doc = _journal_doc(journal)
     assert all(isinstance(ln, JournalLine) for ln in doc.lines)
     assert doc.total_debits == doc.total_credits == journal.entries[0].total_debits
+
+
+def test_happy_path_reads_each_journal_twice_lookup_and_read_back(
+    sandbox: Sandbox,
+    client: WorkdayClient,
+    journal: Journal,
+    warehouse: Warehouse,
+    archive: RawArchive,
+) -> None:
+    """The poster is the one owner of lookups: Get_Journals once before the submit and once
+    after it (it was three times when the adapter looked the journal up again itself)."""
+    doc = _journal_doc(journal)
+    before = sandbox.stats().get("op:Get_Journals", 0)
+    _post(_poster(client, warehouse, archive), journal, doc)
+    assert sandbox.stats().get("op:Get_Journals", 0) - before == 2
+    assert _submits(sandbox) == 1
+    # A rerun: the lookup and the read-back, and nothing written.
+    _post(_poster(client, warehouse, archive), journal, doc)
+    assert sandbox.stats().get("op:Get_Journals", 0) - before == 4
+    assert _submits(sandbox) == 1

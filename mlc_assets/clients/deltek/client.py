@@ -4,12 +4,12 @@ Source tags follow docs/reference/deltek/NOTES.md: [DOC] Deltek-documented, [3P]
 in third-party code against real tenants, [INF] inferred. Things marked [INF] are the first
 to check against a real tenant.
 
-Why writes are not simply retried: Deltek has no idempotency key (docs/reference/deltek/NOTES.md
-§5). A POST or PUT
-whose response was lost may have been committed, so every retry of a write first asks
-Deltek whether the file exists (unposted in DataEntry, or posted in PSALedger) and adopts it
-when its lines match. ``find_batch`` is the same question, public, for the exactly-once
-logic above this layer.
+Why writes are not simply retried: Deltek has no idempotency key
+(docs/reference/deltek/NOTES.md §5). A write is retried here only when the answer proves it was
+not processed (connection refused, 429, 502/503/504); any other failure after sending raises
+``DeltekOutcomeUnknownError``, and the exactly-once poster (services/exactly_once.py) asks
+``find_batch`` whether the file exists (unposted in DataEntry, or posted in PSALedger) before
+anything else. The client never looks a file up on its own.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from mlc_assets.clients.deltek.errors import (
     DeltekAuthError,
     DeltekClosedPeriodError,
     DeltekError,
+    DeltekOutcomeUnknownError,
     DeltekPeriodNotFoundError,
     DeltekPostingError,
     DeltekResponseError,
     DeltekTransientError,
     DeltekValidationError,
-    DeltekVerificationError,
     classify,
     scrub,
     summarise_body,
@@ -55,7 +55,7 @@ from mlc_assets.clients.deltek.models import (
     PostResult,
     TransType,
 )
-from mlc_assets.clients.retry import RetryPolicy
+from mlc_assets.clients.retry import NOT_PROCESSED_STATUS, RetryPolicy
 from mlc_assets.domain.money import ZERO, to_money
 
 log = logging.getLogger(__name__)
@@ -175,14 +175,12 @@ class DeltekClient:
         closed_period_policy: PeriodPolicy = "fail",
         retry: RetryPolicy | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-        verify_posting: bool = True,
         http: httpx.Client | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.company = company
         self.currency = currency
         self.closed_period_policy: PeriodPolicy = closed_period_policy
-        self.verify_posting = verify_posting
         self._retry = retry or RetryPolicy()
         self._owns_http = http is None
         self._http = http or httpx.Client(
@@ -271,6 +269,20 @@ class DeltekClient:
         if resp.status_code in ok:
             return resp
         raise classify(resp, what=what, secrets=self.tokens.secrets(), batch=batch)
+
+    def _write(self, method: str, path: str, *, what: str, body: Any, batch: str) -> httpx.Response:
+        """One write attempt. A failure that does not prove the request unprocessed becomes
+        ``DeltekOutcomeUnknownError``: the file may exist now."""
+        try:
+            return self._call(method, path, what=what, body=body, batch=batch)
+        except DeltekTransientError as exc:
+            if exc.status in NOT_PROCESSED_STATUS or isinstance(
+                exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout
+            ):
+                raise
+            raise DeltekOutcomeUnknownError(
+                f"{exc}; the {what} may have been committed", status=exc.status, api=API
+            ) from exc
 
     def _read(self, path: str, *, what: str, params: dict[str, Any] | None = None) -> Any:
         """GET with retries; ``None`` for an unknown key (404 with a JSON body; the 404-vs-[]
@@ -443,6 +455,7 @@ class DeltekClient:
                 posted=True,
                 period=int(posted[0]["Period"]) if _s(posted[0].get("Period")) else None,
                 posting_sequence=seqs[0] if seqs else None,
+                sequences=max(len(seqs), 1),
                 description=_s(posted[0].get("Desc1")),
                 lines=[_ledger_line(r, trans_type) for r in posted],
             )
@@ -535,17 +548,11 @@ class DeltekClient:
         expected: DeltekJournalBatch | DeltekInvoiceBatch,
     ) -> BatchRecord:
         path = f"/DataEntry/{trans_type.lower()}Control"
-        attempts = 0
 
         def attempt() -> BatchRecord:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1:
-                # The previous attempt may have been committed with its answer lost.
-                existing = self.find_batch(name, trans_type)
-                if existing is not None:
-                    return self._adopt(existing, expected)
-            resp = self._call("POST", path, what=f"{trans_type} file create", body=body, batch=name)
+            resp = self._write(
+                "POST", path, what=f"{trans_type} file create", body=body, batch=name
+            )
             rows = self._rows(self._json(resp, "file create"), "file create")
             control = rows[0] if rows else {}
             for field in ("DiffDebitsTotal", "DiffCreditsTotal", "DiffTotal"):
@@ -557,21 +564,7 @@ class DeltekClient:
                     )
             return _record_from_request(expected, trans_type)
 
-        return self._retry.call(attempt)
-
-    @staticmethod
-    def _adopt(
-        existing: BatchRecord, expected: DeltekJournalBatch | DeltekInvoiceBatch
-    ) -> BatchRecord:
-        diffs = existing.differences(expected)
-        if diffs:
-            raise DeltekVerificationError(
-                f"Deltek already holds batch {existing.batch} but it differs from ours: "
-                + "; ".join(diffs[:10]),
-                api=API,
-            )
-        log.info("Deltek batch %s was already written (response lost); adopting it", existing.batch)
-        return existing
+        return self._retry.write_retrying()(attempt)
 
     def _je_body(self, b: DeltekJournalBatch) -> dict[str, Any]:
         """Body shape of Deltek's own example [DOC: PM-JECtl-create]; values are ours."""
@@ -715,9 +708,8 @@ class DeltekClient:
         trans_type: TransType = "JE",
         company: str | None = None,
     ) -> PostResult:
-        """``PUT /DataEntry/PostTransFile`` [DOC: PM-Post]. A retry after a lost answer first
-        reads the ledger: if the file is posted, that is the result. With
-        ``verify_posting`` the ledger is read after a successful answer too
+        """``PUT /DataEntry/PostTransFile`` [DOC: PM-Post]. Retried only when not processed;
+        whether a lost answer posted the file is the poster's read-back to find out
         (docs/reference/deltek/NOTES.md §4.3)."""
         parms: dict[str, Any] = {
             "batch": batch,
@@ -727,20 +719,9 @@ class DeltekClient:
         }
         if company or self.company:
             parms["clientcompany"] = company or self.company
-        attempts = 0
 
         def attempt() -> PostResult:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1:
-                existing = self.find_batch(batch, trans_type)
-                if existing is None:
-                    raise DeltekPostingError(
-                        f"Deltek batch {batch} vanished while posting", batch=batch
-                    )
-                if existing.posted:
-                    return _result_from_record(existing, recovered=True)
-            resp = self._call(
+            resp = self._write(
                 "PUT",
                 "/DataEntry/PostTransFile",
                 what="posting",
@@ -750,16 +731,7 @@ class DeltekClient:
             with _reading("posting", self.tokens.secrets()):
                 return _parse_post(resp.text, batch, trans_type)
 
-        result = self._retry.call(attempt)
-        if self.verify_posting and not result.recovered_from_ledger:
-            found = self.find_batch(batch, trans_type)
-            if found is None or not found.posted:
-                raise DeltekPostingError(
-                    f"Deltek reported batch {batch} posted (sequence {result.posting_sequence}) "
-                    f"but the ledger does not show it",
-                    batch=batch,
-                )
-        return result
+        return self._retry.write_retrying()(attempt)
 
 
 def _parse_post(text: str, batch: str, trans_type: TransType) -> PostResult:
@@ -804,23 +776,6 @@ def _parse_post(text: str, batch: str, trans_type: TransType) -> PostResult:
             f"{own_msg[:200]}",
             batch=batch,
         ) from None
-
-
-def _result_from_record(rec: BatchRecord, *, recovered: bool) -> PostResult:
-    if rec.period is None or rec.posting_sequence is None:
-        raise DeltekPostingError(
-            f"Deltek ledger rows for {rec.batch} lack Period/PostSeq", batch=rec.batch
-        )
-    return PostResult(
-        batch=rec.batch,
-        trans_type=rec.trans_type,
-        period=rec.period,
-        posting_sequence=rec.posting_sequence,
-        records_posted=len(rec.lines),
-        records_total=len(rec.lines),
-        message="read back from PSALedger",
-        recovered_from_ledger=recovered,
-    )
 
 
 def _project(r: dict[str, Any]) -> DeltekProject:

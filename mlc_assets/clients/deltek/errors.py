@@ -16,10 +16,11 @@ from collections.abc import Iterable
 
 import httpx
 
-from mlc_assets.clients.errors import (
+from mlc_assets.errors import (
     ApiError,
     AuthenticationError,
     AuthorizationError,
+    OutcomeUnknownError,
     PermanentApiError,
     TransientApiError,
 )
@@ -35,6 +36,10 @@ class DeltekError(ApiError):
 
 class DeltekTransientError(TransientApiError, DeltekError):
     """Throttled, 5xx, gateway page, timeout or reset: worth another attempt."""
+
+
+class DeltekOutcomeUnknownError(DeltekTransientError, OutcomeUnknownError):
+    """A write failed after it was sent: Deltek may have committed it (no idempotency key)."""
 
 
 class DeltekValidationError(PermanentApiError, DeltekError):
@@ -89,10 +94,6 @@ class DeltekPostingError(PermanentApiError, DeltekError):
 
 class DeltekResponseError(PermanentApiError, DeltekError):
     """A success status with a body we cannot understand: never guess at ledger data."""
-
-
-class DeltekVerificationError(PermanentApiError, DeltekError):
-    """What Deltek holds under a batch name differs from what we meant to write."""
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

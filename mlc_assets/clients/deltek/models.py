@@ -250,6 +250,8 @@ class BatchRecord(_Frozen):
     posted: bool
     period: int | None = None
     posting_sequence: int | None = None
+    # Posting sequences the ledger shows the batch under: more than one is a double posting.
+    sequences: int = 1
     description: str = ""
     lines: list[BatchLineRecord] = Field(default_factory=list)
 
@@ -318,4 +320,3 @@ class PostResult(_Frozen):
     records_total: int | None = None
     message: str = ""
     # True when the post call's response was lost and the result was read from the ledger.
-    recovered_from_ledger: bool = False

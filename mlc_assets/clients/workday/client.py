@@ -32,22 +32,17 @@ import zeep
 from lxml import etree
 from tenacity import (
     Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_random_exponential,
 )
 from zeep.exceptions import XMLParseError
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 
-from mlc_assets.clients.retry import RetryPolicy, is_transient
+from mlc_assets.clients.retry import RetryPolicy
 from mlc_assets.clients.workday import responses as rx
 from mlc_assets.clients.workday.faults import (
     ValidationIssue,
     WorkdayAuthenticationError,
     WorkdayError,
-    WorkdayOutcomeUnknownError,
     WorkdayPermanentError,
     WorkdayTransientError,
     WorkdayValidationError,
@@ -93,7 +88,7 @@ def _amount(value: Decimal) -> str:
     return format(value, "f")
 
 
-class ExchangeRecorder(Plugin):
+class SoapExchangeRecorder(Plugin):
     """Keeps each request/response envelope as bytes for the audit archive.
 
     zeep runs plugins before WS-Security is applied, so recorded requests never contain the
@@ -200,7 +195,7 @@ class WorkdayClient:
                 config.password,
                 include_nonce=config.include_nonce,
             )
-        self.recorder = ExchangeRecorder()
+        self.recorder = SoapExchangeRecorder()
         self._transport = Transport(
             session=self._session,
             timeout=config.read_timeout,
@@ -327,19 +322,7 @@ class WorkdayClient:
         return self._retrying(write=write)(attempt_body)
 
     def _retrying(self, *, write: bool) -> Retrying:
-        if not write:
-            return self.retry.retrying()
-        policy = self.retry
-
-        def retry_write(exc: BaseException) -> bool:
-            return is_transient(exc) and not isinstance(exc, WorkdayOutcomeUnknownError)
-
-        return Retrying(
-            retry=retry_if_exception(retry_write),
-            wait=wait_random_exponential(multiplier=policy.initial_wait, max=policy.max_wait),
-            stop=stop_after_attempt(policy.attempts) | stop_after_delay(policy.max_total),
-            reraise=True,
-        )
+        return self.retry.write_retrying() if write else self.retry.retrying()
 
     def drain_exchanges(self) -> list[tuple[str, bytes]]:
         """Request/response envelopes since the last call (password-free), for audit."""
@@ -638,4 +621,4 @@ class WorkdayClient:
         return rx.supplier(items[0], supplier_id)
 
 
-__all__ = ["FM", "RM", "ExchangeRecorder", "WorkdayClient", "bundled_wsdl"]
+__all__ = ["FM", "RM", "SoapExchangeRecorder", "WorkdayClient", "bundled_wsdl"]

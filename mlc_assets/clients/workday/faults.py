@@ -33,19 +33,20 @@ from zeep.exceptions import (
 )
 from zeep.exceptions import Error as ZeepError
 
-from mlc_assets.clients.errors import (
+from mlc_assets.clients.retry import NOT_PROCESSED_STATUS
+from mlc_assets.errors import (
     ApiError,
     AuthenticationError,
     AuthorizationError,
+    OutcomeUnknownError,
     PermanentApiError,
     TransientApiError,
 )
 
 API = "workday"
 WD_NS = "urn:com.workday/bsvc"
-# 500 is not here: Workday sends its SOAP faults with 500, and a 500 without a fault body may
-# come from a request that was processed.
-NOT_PROCESSED_STATUS = frozenset({429, 502, 503, 504})
+# 500 is not among NOT_PROCESSED_STATUS: Workday sends its SOAP faults with 500, and a 500
+# without a fault body may come from a request that was processed.
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -69,7 +70,7 @@ class WorkdayTransientError(WorkdayError, TransientApiError):
     """Worth another attempt (throttled, unavailable, connection trouble)."""
 
 
-class WorkdayOutcomeUnknownError(WorkdayTransientError):
+class WorkdayOutcomeUnknownError(WorkdayTransientError, OutcomeUnknownError):
     """A write may or may not have been committed: look it up before resubmitting."""
 
 

@@ -1,6 +1,6 @@
 """Land one parsed settlement report in the warehouse and prove what was committed.
 
-Shared by the ``amazon_settlement_report`` asset and the benchmark, so the benchmark
+Used by the ``amazon_settlement_report`` asset and the benchmark, so the benchmark
 measures the asset's own landing rather than a copy of it.
 """
 
@@ -16,26 +16,8 @@ import polars as pl
 
 from mlc_assets.domain.mapping import settlement_marketplace
 from mlc_assets.domain.settlement_schema import ParsedSettlement
-from mlc_assets.resources.warehouse import Warehouse
-
-HEADERS_TABLE = "settlement_reports"
-LINES_TABLE = "settlement_lines"
-
-HEADER_SCHEMA: dict[str, pl.DataType] = {
-    "settlement_id": pl.Utf8(),
-    "start": pl.Datetime("us", "UTC"),
-    "end": pl.Datetime("us", "UTC"),
-    "deposit_date": pl.Datetime("us", "UTC"),
-    "total_amount": pl.Decimal(18, 2),
-    "currency": pl.Utf8(),
-    "file_format": pl.Utf8(),
-    "line_count": pl.Int64(),
-    "marketplace": pl.Utf8(),
-    "report_ids": pl.Utf8(),
-    "raw_sha256": pl.Utf8(),
-    "detected": pl.Utf8(),
-    "loaded_at": pl.Datetime("us", "UTC"),
-}
+from mlc_assets.storage.tables import SETTLEMENT_LINES, SETTLEMENT_REPORTS
+from mlc_assets.storage.warehouse import Warehouse
 
 _READ_BACK = (
     "SELECT count(*) AS n, coalesce(sum(amount), 0) AS s FROM settlement_lines "
@@ -75,10 +57,10 @@ def header_frame(parsed: ParsedSettlement, report_ids: Sequence[str], sha: str) 
         "detected": json.dumps(parsed.detected, sort_keys=True),
         "loaded_at": datetime.now(UTC),
     }
-    return pl.DataFrame([row], schema=HEADER_SCHEMA)
+    return pl.DataFrame([row], schema=dict(SETTLEMENT_REPORTS.schema))
 
 
-def land_report(
+def store_report(
     warehouse: Warehouse, parsed: ParsedSettlement, report_ids: Sequence[str], sha: str
 ) -> LandedReport:
     """Replace the settlement's header and lines in one transaction, then read back count and
@@ -86,7 +68,9 @@ def land_report(
     sid = parsed.header.settlement_id
     header = header_frame(parsed, report_ids, sha)
     with warehouse.session() as session:
-        session.replace_partition({HEADERS_TABLE: header, LINES_TABLE: parsed.lines}, key=sid)
+        session.replace_partition(
+            {SETTLEMENT_REPORTS.name: header, SETTLEMENT_LINES.name: parsed.lines}, key=sid
+        )
         back = session.query(_READ_BACK, [sid])
     return LandedReport(
         header=header, lines_landed=int(back["n"][0]), lines_sum=Decimal(back["s"][0])

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from mlc_assets.resources.archive import RawArchive, RawRef, ReportIndex, ReportRecord
+from mlc_assets.storage.archive import RawArchive, RawRef
+from mlc_assets.storage.report_index import ReportIndex, ReportRecord
 
 
 def test_put_is_content_addressed_and_idempotent(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import httpx
 from mlc_assets.secrets.redact import Redactor
 
 
-class ExchangeRecorder:
+class HttpExchangeRecorder:
     """httpx event hooks that collect (label, redacted bytes) per request/response."""
 
     def __init__(self, redactor: Redactor) -> None:

@@ -6,24 +6,24 @@ import polars as pl
 
 from mlc_assets.domain.errors import MlcError
 from mlc_assets.domain.settlement_schema import LINE_SCHEMA, SettlementHeader
-from mlc_assets.resources.warehouse import Warehouse
+from mlc_assets.storage.tables import SETTLEMENT_LINES, SETTLEMENT_REPORTS
+from mlc_assets.storage.warehouse import Warehouse, WarehouseSession
 
 
 class SettlementNotLanded(MlcError):
     """The settlement report of this partition is not in the warehouse yet."""
 
 
-def load_settlement(
-    warehouse: Warehouse, settlement_id: str
-) -> tuple[SettlementHeader, pl.DataFrame]:
-    headers = warehouse.read_partition("settlement_reports", settlement_id)
+def read_header(warehouse: Warehouse | WarehouseSession, settlement_id: str) -> SettlementHeader:
+    """The settlement's summary row alone (a stage that needs no lines reads none)."""
+    headers = warehouse.read_partition(SETTLEMENT_REPORTS.name, settlement_id)
     if headers.is_empty():
         raise SettlementNotLanded(
             f"settlement {settlement_id} has no report in the warehouse; "
             "materialize amazon_settlement_report first"
         )
     row = headers.row(0, named=True)
-    header = SettlementHeader(
+    return SettlementHeader(
         settlement_id=row["settlement_id"],
         start=row["start"],
         end=row["end"],
@@ -33,7 +33,14 @@ def load_settlement(
         file_format=row["file_format"],
         column_count=0,
     )
-    lines = warehouse.read_partition("settlement_lines", settlement_id)
+
+
+def read_settlement(
+    warehouse: Warehouse | WarehouseSession, settlement_id: str
+) -> tuple[SettlementHeader, pl.DataFrame]:
+    """The header and every line, in file order, typed as the parser produced them."""
+    header = read_header(warehouse, settlement_id)
+    lines = warehouse.read_partition(SETTLEMENT_LINES.name, settlement_id)
     lines = lines.select([pl.col(name).cast(dtype) for name, dtype in LINE_SCHEMA.items()])
     # Rows come back in the order they were inserted, which is file order: checking that is
     # one pass over a column, sorting regardless would gather all 21 columns again.

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from mlc_assets.domain.money import MONEY_DTYPE
-from mlc_assets.resources.warehouse import Warehouse
+from mlc_assets.storage.warehouse import Warehouse
 
 SCHEMA = {"settlement_id": pl.Utf8(), "line": pl.Int64(), "amount": MONEY_DTYPE}
 
