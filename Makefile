@@ -22,10 +22,12 @@ browser:
 
 test: $(STAMP) browser
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check mlc_assets mlc_assets_tests
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check mlc_assets mlc_assets_tests
 
 # The Dagster UI (dg dev) on this data home's instance, with the sandbox it needs; Ctrl-C stops

@@ -2,8 +2,8 @@
 
 Amazon is two hosts (LWA at api.amazon.com, SP-API per region), so the stack runs two
 servers. SP-API operation families (Reports, Finances) are route factories mounted on the
-one SP-API app (``SPAPI_ROUTE_FACTORIES``); other systems (Workday, Deltek) are separate
-servers, registered by ``SERVER_PLUGINS`` through :meth:`SandboxStack.add_server`.
+one SP-API app (``SPAPI_ROUTE_FACTORIES``); the ERPs (Workday, Deltek) are separate servers,
+as in real life (``erp_servers``); a test can add its own with :meth:`SandboxStack.add_server`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from mlc_assets.sandbox import erp_plugins
+from mlc_assets.sandbox.erp_servers import deltek_server, workday_server
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.finances_routes import finance_routes
 from mlc_assets.sandbox.generator import SETTLEMENT_DAYS, generate_seller
@@ -26,12 +26,6 @@ from mlc_assets.sandbox.server import BackgroundServer
 from mlc_assets.sandbox.spapi_app import RouteFactory, SpApiContext, build_spapi_app
 
 SPAPI_ROUTE_FACTORIES: list[RouteFactory] = [reports_routes, finance_routes]
-# Other sandboxes (Workday, Deltek) plug in here: each is called with the stack while it is
-# being built and registers its server(s) with ``stack.add_server(...)``.
-SERVER_PLUGINS: list[Callable[[SandboxStack], None]] = [
-    erp_plugins.deltek_plugin,
-    erp_plugins.workday_plugin,
-]
 DOCUMENT_URL_TTL = 300.0
 
 
@@ -59,7 +53,7 @@ class SandboxStack:
         lwa_port: int = 0,
         route_factories: Sequence[RouteFactory] | None = None,
         data_home: Path | str | None = None,
-        plugins: Sequence[Callable[[SandboxStack], None]] | None = None,
+        erps: bool = True,
         settlement_days: int = SETTLEMENT_DAYS,
     ) -> None:
         if speed <= 0:
@@ -106,10 +100,16 @@ class SandboxStack:
         self._extra_endpoints: dict[str, Callable[[str], dict[str, str]]] = {}
         self._extra_credentials: dict[str, Any] = {}
         self._started = False
-        for plugin in SERVER_PLUGINS if plugins is None else plugins:
-            plugin(self)
+        if erps:
+            for erp in (
+                deltek_server(self.faults, speed=speed, data_home=self.data_home),
+                workday_server(self.faults, data_home=self.data_home),
+            ):
+                self.add_server(
+                    erp.name, erp.app, endpoints=erp.endpoints, credentials=erp.credentials
+                )
 
-    # -- extension points for other sandboxes ------------------------------------------
+    # -- servers beside SP-API and LWA --------------------------------------------------
 
     def add_server(
         self,

@@ -31,7 +31,8 @@ from mlc_assets.clients.workday.client import WorkdayClient
 from mlc_assets.clients.workday.models import WorkdayClientConfig
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.mapping import CLEARING, PAYABLE
-from mlc_assets.sandbox import deltek_app, erp_plugins, workday_app
+from mlc_assets.sandbox import deltek_app, workday_app
+from mlc_assets.sandbox.erp_servers import sandbox_periods
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.server import BackgroundServer
 from mlc_assets.services.deltek_posting import entry_batch
@@ -284,7 +285,7 @@ def erp_clients(data_home: Path) -> Iterator[tuple[WorkdayClient, DeltekClient, 
     state = data_home / "sandbox"
     wd_app = workday_app.build_workday_app(state_file=state / "workday.json")
     dk_app = deltek_app.build_deltek_app(
-        state_file=state / "deltek.json", periods=erp_plugins.sandbox_periods()
+        state_file=state / "deltek.json", periods=sandbox_periods()
     )
     with BackgroundServer(wd_app) as wd, BackgroundServer(dk_app) as dk:
         workday = WorkdayClient(

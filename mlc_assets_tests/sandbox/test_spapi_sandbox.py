@@ -422,7 +422,7 @@ def test_bad_fault_spec_is_refused(stack: SandboxStack) -> None:
 # -- stack and CLI ---------------------------------------------------------------------
 
 
-def test_stack_endpoints_and_extra_servers(make_stack) -> None:
+def test_stack_endpoints_and_extra_servers() -> None:
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse
     from starlette.routing import Route
@@ -430,19 +430,19 @@ def test_stack_endpoints_and_extra_servers(make_stack) -> None:
     async def hello(request):  # a stand-in for an ERP sandbox
         return PlainTextResponse("hi")
 
-    def plugin(stack: SandboxStack) -> None:
-        stack.add_server(
-            "erp",
-            Starlette(routes=[Route("/", hello)]),
-            endpoints=lambda url: {"erp": url, "erp_api": url + "/api"},
-            credentials={"user": "demo"},
-        )
-
-    stack = make_stack(plugins=[plugin])
+    stack = SandboxStack(seed=7, settlements=1, speed=1000.0, erps=False)
+    stack.add_server(
+        "erp",
+        Starlette(routes=[Route("/", hello)]),
+        endpoints=lambda url: {"erp": url, "erp_api": url + "/api"},
+        credentials={"user": "demo"},
+    )
+    stack.start()
     assert stack.endpoints["lwa"].endswith("/auth/o2/token")
     assert httpx.get(stack.endpoints["erp"]).text == "hi"
     assert stack.endpoints["erp_api"].endswith("/api")
     assert stack.credentials["erp"] == {"user": "demo"}
+    stack.stop()
     assert stack.credentials["marketplace_ids"] == [
         "ATVPDKIKX0DER", "A1PA6795UKMFR9", "A1F83G8C2ARO7P"
     ]  # fmt: skip

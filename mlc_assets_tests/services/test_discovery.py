@@ -22,7 +22,7 @@ SPEED = 1000.0
 
 @pytest.fixture
 def stack() -> Iterator[SandboxStack]:
-    with SandboxStack(seed=5, settlements=2, speed=SPEED, plugins=[]) as s:
+    with SandboxStack(seed=5, settlements=2, speed=SPEED, erps=False) as s:
         yield s
 
 

@@ -19,7 +19,7 @@ from mlc_assets.clients.retry import FAST_TEST_POLICY
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.money import ZERO
 from mlc_assets.sandbox import deltek_app
-from mlc_assets.sandbox.erp_plugins import sandbox_periods
+from mlc_assets.sandbox.erp_servers import sandbox_periods
 from mlc_assets.sandbox.server import BackgroundServer
 from mlc_assets.secrets.redact import Redactor
 from mlc_assets.services.deltek_posting import DeltekAdapter, entry_batch

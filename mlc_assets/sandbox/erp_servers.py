@@ -1,4 +1,4 @@
-"""Register the ERP sandboxes (Deltek, Workday) with the SandboxStack.
+"""The two ERP sandboxes (Deltek, Workday) as the SandboxStack starts them beside Amazon's.
 
 Each ERP stand-in is its own server, as in real life. Faults meant for one system are
 prefixed with its name in the stack's fault spec (``deltek.commit_drop:1``,
@@ -8,15 +8,14 @@ prefixed with its name in the stack's fault spec (``deltek.commit_drop:1``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-from mlc_assets.sandbox import deltek_app, deltek_store
+from mlc_assets.sandbox import deltek_app, deltek_store, workday_app
 from mlc_assets.sandbox.faults import FaultPlan
-
-if TYPE_CHECKING:
-    from mlc_assets.sandbox.stack import SandboxStack
 
 
 def split_faults(plan: FaultPlan, system: str) -> FaultPlan:
@@ -30,12 +29,22 @@ def split_faults(plan: FaultPlan, system: str) -> FaultPlan:
     return sub
 
 
-def _state_file(stack: SandboxStack, name: str) -> Path | None:
-    if stack.data_home is None:
+def _state_file(data_home: Path | None, name: str) -> Path | None:
+    if data_home is None:
         return None
-    folder = Path(stack.data_home) / "sandbox"
+    folder = Path(data_home) / "sandbox"
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.json"
+
+
+@dataclass(frozen=True)
+class ErpServer:
+    """One ERP stand-in: its app, what it publishes, and its demo credentials."""
+
+    name: str
+    app: Any
+    endpoints: Callable[[str], dict[str, str]]
+    credentials: dict[str, Any]
 
 
 def sandbox_periods(today: date | None = None) -> list[dict[str, object]]:
@@ -49,15 +58,14 @@ def sandbox_periods(today: date | None = None) -> list[dict[str, object]]:
     return deltek_store.monthly_periods(first, 25, closed={first})
 
 
-def deltek_plugin(stack: SandboxStack) -> None:
-    faults = split_faults(stack.faults, "deltek")
+def deltek_server(faults: FaultPlan, *, speed: float, data_home: Path | None) -> ErpServer:
     app = deltek_app.build_deltek_app(
         periods=sandbox_periods(),
-        speed=stack.speed,
-        faults=faults,
-        state_file=_state_file(stack, "deltek"),
+        speed=speed,
+        faults=split_faults(faults, "deltek"),
+        state_file=_state_file(data_home, "deltek"),
     )
-    stack.add_server(
+    return ErpServer(
         "deltek",
         app,
         endpoints=lambda url: {"deltek": url + deltek_app.DEFAULT_PREFIX},
@@ -71,12 +79,11 @@ def deltek_plugin(stack: SandboxStack) -> None:
     )
 
 
-def workday_plugin(stack: SandboxStack) -> None:
-    from mlc_assets.sandbox import workday_app
-
-    faults = split_faults(stack.faults, "workday")
-    app = workday_app.build_workday_app(faults=faults, state_file=_state_file(stack, "workday"))
-    stack.add_server(
+def workday_server(faults: FaultPlan, *, data_home: Path | None) -> ErpServer:
+    app = workday_app.build_workday_app(
+        faults=split_faults(faults, "workday"), state_file=_state_file(data_home, "workday")
+    )
+    return ErpServer(
         "workday",
         app,
         endpoints=lambda url: {"workday": url},
