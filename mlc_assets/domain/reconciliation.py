@@ -224,16 +224,6 @@ def _order_totals(lines: pl.LazyFrame, categories: Iterable[str] | None = None) 
     return lines.filter(keep).group_by("order_id").agg(pl.col("amount").sum().cast(MONEY_DTYPE))
 
 
-def category_totals(lines: pl.DataFrame) -> pl.DataFrame:
-    """Σ amount per category of classified lines (report or events)."""
-    return _category_totals(lines.lazy()).collect()
-
-
-def order_totals(lines: pl.DataFrame) -> pl.DataFrame:
-    """Σ amount per order id (rows with an order id only)."""
-    return _order_totals(lines.lazy()).collect()
-
-
 def _order_findings(report: pl.DataFrame, events: pl.DataFrame, limit: int) -> list[Finding]:
     joined = report.rename({"amount": "report"}).join(
         events.rename({"amount": "events"}), on="order_id", how="full", coalesce=True

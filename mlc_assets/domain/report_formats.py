@@ -131,13 +131,6 @@ class Layout:
             return ("amount",)
         return tuple(c.column for c in V1_AMOUNT_COLUMNS if c.column in self.positions)
 
-    @property
-    def date_columns(self) -> tuple[str, ...]:
-        detail = (
-            ("posted-date", "posted-date-time") if self.file_format == "v2" else ("posted-date",)
-        )
-        return (*SUMMARY_COLUMNS[1:4], *detail)
-
 
 class LayoutMismatch(ValueError):
     """The header is not a known layout; the message says what is missing or extra."""

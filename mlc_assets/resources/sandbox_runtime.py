@@ -10,7 +10,6 @@ start exactly one.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -182,7 +181,3 @@ def sandbox_for(settings: Settings) -> SandboxState:
         speed=settings.sandbox_speed,
         settlement_days=settings.sandbox_settlement_days,
     )
-
-
-def sandbox_summary(state: SandboxState) -> str:
-    return json.dumps(state.endpoints, sort_keys=True)

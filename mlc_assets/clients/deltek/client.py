@@ -693,11 +693,6 @@ class DeltekClient:
             body["Company"] = company
         return body
 
-    def delete_batch(self, batch: str, trans_type: TransType = "JE") -> None:
-        """Remove an unposted file [INF: DELETE documented for inControl by GoVP only]."""
-        path = f"/DataEntry/{trans_type.lower()}Control/{quote(batch, safe='')}"
-        self._retry.call(lambda: self._call("DELETE", path, what=f"{trans_type} file delete"))
-
     # ---- posting ---------------------------------------------------------------------------------
     def post_batch(
         self,
