@@ -33,12 +33,13 @@ from mlc_assets.storage.reference import (
     stored_workday_reference,
     workday_frame,
 )
+from mlc_assets.storage.warehouse import WarehouseSession
 
 Outcomes = list[PostingOutcome]
 
 
-def _journal(warehouse: WarehouseResource, settlement_id: str) -> Journal:
-    journal = read_journal(warehouse.get(), settlement_id)
+def _journal(session: WarehouseSession, settlement_id: str) -> Journal:
+    journal = read_journal(session, settlement_id)
     if journal is None:
         raise dg.Failure(
             f"settlement {settlement_id} has no journal; materialize journal_entries first "
@@ -223,8 +224,11 @@ def workday_posting(
     mapping: MappingResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    journal = _journal(warehouse, settlement_id)
     settings = workday.settings.get().workday
+    supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
+    with warehouse.get().session() as session:  # what posting reads, in one connection
+        journal = _journal(session, settlement_id)
+        reference = stored_workday_reference(session, supplier=supplier)
     company = settings.company_by_currency.get(journal.currency, settings.company)
     gl = mapping.load()
     payable = gl.account("payable", marketplace=journal.marketplace, currency=journal.currency)
@@ -233,9 +237,7 @@ def workday_posting(
             journal, mode=settings.posting_mode, company=company, payable=payable.workday
         )
     )
-    supplier = settings.supplier_id if settings.posting_mode != "accounting_journal" else None
     with workday.client() as client:
-        reference = stored_workday_reference(warehouse.get(), supplier=supplier)
         if reference is None:  # nothing stored yet (a new install): ask Workday once, keep it
             reference = fetch_workday_reference(client, supplier=supplier)
             store_reference(warehouse.get(), "workday", workday_frame(reference, supplier=supplier))
@@ -273,10 +275,11 @@ def deltek_posting(
     mapping: MappingResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    journal = _journal(warehouse, settlement_id)
+    with warehouse.get().session() as session:  # what posting reads, in one connection
+        journal = _journal(session, settlement_id)
+        reference = stored_deltek_reference(session)
     batches = {entry.reference: entry_batch(journal, entry) for entry in journal.entries}
     with deltek.client() as (client, recorder):
-        reference = stored_deltek_reference(warehouse.get())
         if reference is None:  # nothing stored yet (a new install): ask Deltek once, keep it
             reference = fetch_deltek_reference(client)
             store_reference(warehouse.get(), "deltek", deltek_frame(reference))

@@ -57,13 +57,17 @@ def _store_stamp(data_home: Path) -> tuple[int, int] | None:
     return st.st_mtime_ns, st.st_size
 
 
+def _key(home: Path, plain: dict[str, Any] | None) -> tuple[Any, ...]:
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLC_")))
+    return (str(home), json.dumps(plain or {}, sort_keys=True), env, _store_stamp(home))
+
+
 def resolve_settings(data_home: str | Path, plain: dict[str, Any] | None = None) -> Settings:
     """Settings for ``data_home``: ``plain`` over the environment, credentials the environment
     leaves unset from that data home's store. Cached per process until the inputs change."""
     global resolutions
     home = Path(data_home)
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLC_")))
-    key = (str(home), json.dumps(plain or {}, sort_keys=True), env, _store_stamp(home))
+    key = _key(home, plain)
     with _lock:
         cached = _resolved.get(key)
         if cached is not None:
@@ -72,7 +76,8 @@ def resolve_settings(data_home: str | Path, plain: dict[str, Any] | None = None)
         resolutions += 1
         # Secrets read from the store join the process's log redaction.
         learn_secrets(*secret_values(settings))
-        _resolved.clear()  # one live entry: a changed store or env replaces it
+        if len(_resolved) > 8:  # a changed store or env replaces entries, never grows
+            _resolved.clear()
         _resolved[key] = settings
         return settings
 
@@ -88,9 +93,14 @@ class SettingsResource(dg.ConfigurableResource):
 
     @classmethod
     def of(cls, settings: Settings) -> SettingsResource:
+        """The resource for settings already resolved (they are what it hands out until the
+        environment or the store changes: no second resolution)."""
         plain = plain_settings(settings)
         plain.pop("data_home", None)
-        return cls(data_home=str(Path(settings.data_home).resolve()), plain=plain)
+        home = Path(settings.data_home).resolve()
+        with _lock:
+            _resolved[_key(home, plain)] = settings.model_copy(update={"data_home": home})
+        return cls(data_home=str(home), plain=plain)
 
     def get(self) -> Settings:
         return resolve_settings(self.data_home, self.plain)
