@@ -25,6 +25,7 @@ class BackgroundServer:
 
     def __init__(self, app: object, *, port: int = 0, name: str = "sandbox") -> None:
         self.name = name
+        self.app = app
         config = uvicorn.Config(
             app,  # type: ignore[arg-type]
             host=LOOPBACK,

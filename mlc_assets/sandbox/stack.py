@@ -133,6 +133,10 @@ class SandboxStack:
         if credentials:
             self._extra_credentials[name] = credentials
 
+    def app(self, name: str) -> Any:
+        """The app of one server (tests reach a sandbox's state through it)."""
+        return self._servers[name].app
+
     # -- lifecycle --------------------------------------------------------------------
 
     def start(self) -> SandboxStack:
