@@ -150,8 +150,10 @@ def _reading(what: str, secrets: Iterable[str] = ()) -> Iterator[None]:
     try:
         yield
     except DeltekError as exc:
-        if isinstance(exc, DeltekResponseError) and what not in str(exc):
-            raise DeltekResponseError(f"Deltek {what}: {exc}", status=exc.status, api=API) from None
+        if isinstance(exc, DeltekResponseError):
+            # The message may quote the answer, and an answer can echo a credential.
+            text = str(exc) if what in str(exc) else f"Deltek {what}: {exc}"
+            raise DeltekResponseError(scrub(text, secrets), status=exc.status, api=API) from None
         raise
     except (KeyError, IndexError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
         detail = scrub(f"{type(exc).__name__}: {exc}", secrets)[:200]
