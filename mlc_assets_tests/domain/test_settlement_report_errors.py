@@ -214,12 +214,27 @@ def test_bad_currency() -> None:
 def test_ambiguous_amounts_with_unknown_currency_are_refused() -> None:
     lines = [
         us_lines()[0],
-        "1\t2025-06-01\t2025-06-15\t2025-06-17\t1,234\tXYZ",
+        # A real currency whose decimal convention the parser does not know (Mauritius).
+        "1\t2025-06-01\t2025-06-15\t2025-06-17\t1,234\tMUR",
         "1\t\t\t\t\t\tOrder\t\t\t\t\t\tItemPrice\tPrincipal\t1,234\t\t2025-06-03",
     ]
     err = fail(lines)
     assert (err.line, err.column) == (2, "total-amount")
     assert "cannot tell" in err.reason
+
+
+@pytest.mark.parametrize("currency", ["XXX", "XTS", "XAU", "ABC"])
+def test_a_currency_no_journal_can_be_booked_in_is_refused(currency: str) -> None:
+    """ "XXX" (no currency), a testing code, a metal or an invented code: stopped at the
+    header, before anything is journalled or posted, naming the field."""
+    lines = [
+        us_lines()[0],
+        f"1\t2025-06-01\t2025-06-15\t2025-06-17\t1.00\t{currency}",
+        "1\t\t\t\t\t\tOrder\t\t\t\t\t\tItemPrice\tPrincipal\t1.00\t\t2025-06-03",
+    ]
+    err = fail(lines)
+    assert (err.line, err.column) == (2, "currency")
+    assert currency in err.reason and "ISO 4217" in err.reason
 
 
 def test_ambiguous_amounts_follow_the_currency_convention() -> None:

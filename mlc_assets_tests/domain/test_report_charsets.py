@@ -9,12 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlc_assets.domain.errors import SettlementFileError
-from mlc_assets.domain.settlement_report import (
-    _SPLICE_MAX_SHARE,
-    _decode,
-    _transcode_declared,
-    parse_settlement_report,
-)
+from mlc_assets.domain.report_charsets import _SPLICE_MAX_SHARE, decode_text, transcode_declared
+from mlc_assets.domain.settlement_report import parse_settlement_report
 
 DATA = Path(__file__).parent / "data"
 CODECS = ["iso-8859-1", "ISO-8859-15", "cp1252", "cp1250", "latin1"]
@@ -24,9 +20,9 @@ CODECS = ["iso-8859-1", "ISO-8859-15", "cp1252", "cp1250", "latin1"]
 def test_every_defined_byte_transcodes_like_decode_then_encode(charset: str) -> None:
     defined = bytes(b for b in range(256) if _decodes(bytes([b]), charset))
     data = b"h\tx\n" + defined + b"\n" + defined[::-1] + _ascii_padding(2 * len(defined))
-    fast = _transcode_declared(data, charset)
+    fast = transcode_declared(data, charset)
     assert fast is not None
-    text, codec = _decode(data, charset, file_name="x")
+    text, codec = decode_text(data, charset, file_name="x")
     assert fast == (codec, text.encode("utf-8"))
 
 
@@ -34,11 +30,11 @@ def test_every_defined_byte_transcodes_like_decode_then_encode(charset: str) -> 
 @given(st.binary(max_size=300), st.sampled_from(CODECS))
 def test_random_bytes_transcode_like_decode_then_encode(data: bytes, charset: str) -> None:
     data += _ascii_padding(len(data))
-    fast = _transcode_declared(data, charset)
+    fast = transcode_declared(data, charset)
     if not _decodes(data, charset):
         assert fast is None  # the generic path words the error
         return
-    text, codec = _decode(data, charset, file_name="x")
+    text, codec = decode_text(data, charset, file_name="x")
     assert fast == (codec, text.encode("utf-8"))
 
 
@@ -53,10 +49,10 @@ def test_undefined_byte_in_declared_code_page_still_names_the_line() -> None:
 
 @pytest.mark.parametrize("charset", ["utf-8", "utf-16", "cp037", "cp932", "iso2022_jp", None])
 def test_other_charsets_take_the_generic_path(charset: str | None) -> None:
-    assert _transcode_declared("é\t\n".encode(), charset) is None
+    assert transcode_declared("é\t\n".encode(), charset) is None
     # Bytes that are all ASCII still mean something else in UTF-16 or ISO-2022-JP.
-    assert _transcode_declared(b"a\x00\t\x00" + _ascii_padding(1), charset) is None
-    assert _transcode_declared(b'\x1b$B$"\x1b(B\t' + _ascii_padding(1), charset) is None
+    assert transcode_declared(b"a\x00\t\x00" + _ascii_padding(1), charset) is None
+    assert transcode_declared(b'\x1b$B$"\x1b(B\t' + _ascii_padding(1), charset) is None
 
 
 def test_declared_latin1_file_parses_like_the_generic_path() -> None:
