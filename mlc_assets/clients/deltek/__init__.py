@@ -6,7 +6,7 @@ No Dagster, no DuckDB, no GL rules: the exactly-once logic above this layer uses
 """
 
 from mlc_assets.clients.deltek.auth import DeltekCredentials, TokenManager
-from mlc_assets.clients.deltek.client import DeltekClient, decode_post_response
+from mlc_assets.clients.deltek.client import DeltekClient
 from mlc_assets.clients.deltek.errors import (
     DeltekAuthError,
     DeltekClosedPeriodError,
@@ -34,6 +34,7 @@ from mlc_assets.clients.deltek.models import (
     PostResult,
     batch_name,
 )
+from mlc_assets.clients.deltek.wire import decode_post_response
 
 __all__ = [
     "AccountingPeriod",

@@ -16,36 +16,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from mlc_assets.clients.deltek.auth import DeltekCredentials, TokenManager
+from mlc_assets.clients.deltek.bodies import in_body, je_body
 from mlc_assets.clients.deltek.errors import (
     API,
     DeltekAuthError,
-    DeltekClosedPeriodError,
-    DeltekError,
     DeltekOutcomeUnknownError,
-    DeltekPeriodNotFoundError,
-    DeltekPostingError,
     DeltekResponseError,
     DeltekTransientError,
     DeltekValidationError,
     classify,
-    scrub,
     summarise_body,
 )
 from mlc_assets.clients.deltek.models import (
-    REF_MAX_LEN,
     AccountingPeriod,
-    BatchLineRecord,
     BatchRecord,
     DeltekAccount,
     DeltekInvoiceBatch,
@@ -55,111 +47,25 @@ from mlc_assets.clients.deltek.models import (
     PostResult,
     TransType,
 )
+from mlc_assets.clients.deltek.periods import PeriodPolicy, open_period, period_for_day
+from mlc_assets.clients.deltek.wire import (
+    _dec,
+    _detail_line,
+    _ledger_line,
+    _parse_date,
+    _parse_post,
+    _project,
+    _reading,
+    _record_from_request,
+    _s,
+    dumps_exact,
+)
 from mlc_assets.clients.retry import NOT_PROCESSED_STATUS, RetryPolicy
-from mlc_assets.domain.money import ZERO, to_money
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=120.0, write=30.0, pool=10.0)
-PeriodPolicy = Literal["fail", "next_open"]
 _LEDGER_MAX_ROWS = 10_000  # PSALedger needs q.maxrows, not limit [3P: GoVP-query]
-
-
-# ---- JSON with exact money --------------------------------------------------------------
-_DEC = "\x00DEC:"
-_DEC_RE = re.compile(r'"\\u0000DEC:(-?[0-9]+(?:\.[0-9]+)?)"')
-
-
-def _mark(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{_DEC}{value:f}"
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark(v) for v in value]
-    return value
-
-
-def dumps_exact(value: Any) -> str:
-    """JSON with Decimals as exact JSON numbers (as Deltek's Postman examples send money
-    [DOC]); never through float."""
-    return _DEC_RE.sub(lambda m: m.group(1), json.dumps(_mark(value)))
-
-
-def deltek_datetime(day: date) -> str:
-    """``YYYY-MM-DDTHH:MM:SS.mmm``, no zone [DOC: PM-JECtl-create]."""
-    return f"{day.isoformat()}T00:00:00.000"
-
-
-def _parse_date(value: Any, field: str) -> date:
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise DeltekResponseError(f"Deltek returned a bad {field}: {value!r}", api=API) from None
-
-
-def _s(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _dec(value: Any, field: str) -> Decimal:
-    if value is None or value == "":
-        return ZERO
-    if isinstance(value, float):  # only if a caller bypassed parse_float
-        value = repr(value)
-    try:
-        return to_money(value)
-    except (ValueError, TypeError, ArithmeticError):  # ArithmeticError: 1e400 and the like
-        raise DeltekResponseError(f"Deltek returned a bad amount in {field}: {value!r}") from None
-
-
-# ---- PostTransFile response ---------------------------------------------------------------
-_PAIR_RE = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_MSG_RE = re.compile(r"(\d+)\s+of\s+(\d+)\s+records?\s+posted", re.IGNORECASE)
-
-
-def decode_post_response(text: str) -> dict[str, str]:
-    """The post answer is a JSON string holding JSON, and Deltek's own example lacks a comma
-    [DOC: PM-Post]; decode twice, then fall back to reading ``"key": "value"`` pairs."""
-    value: Any = text
-    for _ in range(3):
-        if not isinstance(value, str):
-            break
-        try:
-            value = json.loads(value)
-        except (ValueError, RecursionError):
-            break
-    if isinstance(value, dict):
-        return {str(k): _s(v) for k, v in value.items()}
-    if isinstance(value, str):
-        try:
-            pairs = {k: json.loads(f'"{v}"') for k, v in _PAIR_RE.findall(value)}
-        except ValueError:  # an escape JSON does not know (\q): not a readable answer
-            pairs = {}
-        if pairs:
-            return pairs
-    raise DeltekResponseError(
-        f"Deltek PostTransFile answer is not understood: {str(text)[:200]!r}", api=API
-    )
-
-
-@contextmanager
-def _reading(what: str, secrets: Iterable[str] = ()) -> Iterator[None]:
-    """Turn a record that is not the documented shape into a DeltekResponseError naming the
-    endpoint (instead of a KeyError/ValueError/TypeError from deep in the parsing)."""
-    try:
-        yield
-    except DeltekError as exc:
-        if isinstance(exc, DeltekResponseError):
-            # The message may quote the answer, and an answer can echo a credential.
-            text = str(exc) if what in str(exc) else f"Deltek {what}: {exc}"
-            raise DeltekResponseError(scrub(text, secrets), status=exc.status, api=API) from None
-        raise
-    except (KeyError, IndexError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
-        detail = scrub(f"{type(exc).__name__}: {exc}", secrets)[:200]
-        raise DeltekResponseError(
-            f"Deltek {what}: answer not understood ({detail})", api=API
-        ) from None
 
 
 class DeltekClient:
@@ -373,29 +279,8 @@ class DeltekClient:
         )
 
     def resolve_period(self, day: date, policy: PeriodPolicy | None = None) -> AccountingPeriod:
-        """The period a transaction dated ``day`` goes to. A closed period is refused
-        (``DeltekClosedPeriodError`` names it) unless ``policy="next_open"``, which moves to
-        the first open period after it [3P: period-by-date; INF: the policy]."""
-        policy = policy or self.closed_period_policy
-        periods = self.list_periods()
-        match = next((p for p in periods if p.contains(day)), None)
-        if match is None:
-            raise DeltekPeriodNotFoundError(
-                f"no Deltek accounting period covers {day.isoformat()} "
-                f"(periods known: {periods[0].period if periods else '-'}.."
-                f"{periods[-1].period if periods else '-'})"
-            )
-        if not match.closed:
-            return match
-        if policy != "next_open":
-            raise DeltekClosedPeriodError(match.period)
-        nxt = next((p for p in periods if p.start > match.start and not p.closed), None)
-        if nxt is None:
-            raise DeltekPeriodNotFoundError(
-                f"Deltek period {match.period} is closed and no open period follows it"
-            )
-        log.info("Deltek period %s is closed; using next open period %s", match.period, nxt.period)
-        return nxt
+        """The period a transaction dated ``day`` goes to (see ``periods.period_for_day``)."""
+        return period_for_day(self.list_periods(), day, policy or self.closed_period_policy)
 
     def get_project(self, wbs1: str) -> DeltekProject | None:
         """``GET /project/{wbs1}`` [DOC: PM-Project]; 404 or [] both mean unknown [INF]."""
@@ -522,25 +407,29 @@ class DeltekClient:
             )
         period = self._period_for(batch.period, batch.posting_date)
         batch = batch.model_copy(update={"period": period})
-        return self._write_file("JE", batch.batch, self._je_body(batch), batch)
+        return self._write_file(
+            "JE",
+            batch.batch,
+            je_body(batch, creator=self._creds.username.upper(), company=self.company),
+            batch,
+        )
 
     def write_invoice_batch(self, invoice: DeltekInvoiceBatch) -> BatchRecord:
         """Create an AR invoice file (``POST /DataEntry/inControl`` [DOC: PM-INCtl]); post it
         with ``post_batch(..., trans_type="IN")`` [INF from PM-Post]."""
         period = self._period_for(invoice.period, invoice.posting_date)
         invoice = invoice.model_copy(update={"period": period})
-        return self._write_file("IN", invoice.batch, self._in_body(invoice), invoice)
+        return self._write_file(
+            "IN",
+            invoice.batch,
+            in_body(invoice, creator=self._creds.username.upper(), company=self.company),
+            invoice,
+        )
 
     def _period_for(self, period: int | None, day: date) -> int:
         if period is None:
             return self.resolve_period(day).period
-        known = {p.period: p for p in self.list_periods()}
-        p = known.get(period)
-        if p is None:
-            raise DeltekPeriodNotFoundError(f"Deltek accounting period {period} is not set up")
-        if p.closed:
-            raise DeltekClosedPeriodError(period)
-        return period
+        return open_period(self.list_periods(), period)
 
     def _write_file(
         self,
@@ -567,133 +456,6 @@ class DeltekClient:
             return _record_from_request(expected, trans_type)
 
         return self._retry.write_retrying()(attempt)
-
-    def _je_body(self, b: DeltekJournalBatch) -> dict[str, Any]:
-        """Body shape of Deltek's own example [DOC: PM-JECtl-create]; values are ours."""
-        groups: dict[date, list[int]] = {}
-        for i, ln in enumerate(b.lines):
-            groups.setdefault(ln.transaction_date or b.posting_date, []).append(i)
-        ref = b.document_ref
-        refs = {
-            d: ref if len(groups) == 1 else f"{ref[: REF_MAX_LEN - 3]}-{n:02d}"
-            for n, d in enumerate(sorted(groups), start=1)
-        }
-        masters = [
-            {
-                "Batch": b.batch,
-                "RefNo": refs[d],
-                "TransDate": deltek_datetime(d),
-                "Description": b.description,
-                "Type": "3",  # as in every Deltek example; meaning not found [INF]
-                "UpdateBilled": "N",
-                "Posted": "N",
-                "Seq": n,
-                "CurrencyCode": b.currency,
-                "CurrencyExchangeOverrideMethod": "N",
-                "CurrencyExchangeOverrideRate": 0,
-                "Status": "N",  # In Progress [DOC]
-            }
-            for n, d in enumerate(sorted(groups), start=1)
-        ]
-        details = []
-        for seq, ln in enumerate(b.lines, start=1):
-            has_project = bool(ln.wbs1.strip())
-            detail: dict[str, Any] = {
-                "Batch": b.batch,
-                "RefNo": refs[ln.transaction_date or b.posting_date],
-                "PKey": f"{b.batch}L{seq}",  # client-chosen unique line key [DOC]
-                "Seq": seq,
-                "Description": ln.description,
-                "WBS1": ln.wbs1,
-                # " " for "none" under a project, as Deltek's example does [DOC; INF].
-                "WBS2": ln.wbs2 or (" " if has_project else ""),
-                "WBS3": ln.wbs3 or (" " if has_project else ""),
-                "Account": ln.account,
-                "DebitAmount": ln.debit,
-                "CreditAmount": ln.credit,
-                "SuppressBill": "N",
-                "LinkCompany": "",
-                "CurrencyExchangeOverrideRate": 0,
-            }
-            if ln.org:
-                # No Deltek example sends Org on create (it comes from the project), but
-                # lines without a project may need one; sent only when the caller set it [INF].
-                detail["Org"] = ln.org
-            details.append(detail)
-        body: dict[str, Any] = {
-            "Batch": b.batch,
-            "Description": b.description,
-            "Recurring": "N",
-            "EndDate": deltek_datetime(b.posting_date),
-            "DefaultCurrencyCode": b.currency,
-            "Total": b.total_debits,
-            "CreditsTotal": b.total_credits,
-            "AllowTaxEntries": "N",
-            "Selected": "N",
-            "Posted": "N",
-            "Creator": self._creds.username.upper(),
-            "Period": b.period,
-            "jeMaster": masters,
-            "jeDetail": details,
-        }
-        company = b.company or self.company
-        if company:
-            body["Company"] = company
-        return body
-
-    def _in_body(self, inv: DeltekInvoiceBatch) -> dict[str, Any]:
-        """AR invoice file [DOC field names: PM-INCtl; InvoiceSection meaning INF]."""
-        body: dict[str, Any] = {
-            "Batch": inv.batch,
-            "Description": inv.description,
-            "Recurring": "N",
-            "EndDate": deltek_datetime(inv.posting_date),
-            "Total": inv.total,
-            "RetTotal": 0,
-            "Selected": "N",
-            "Posted": "N",
-            "Creator": self._creds.username.upper(),
-            "Period": inv.period,
-            "inMaster": [
-                {
-                    "Batch": inv.batch,
-                    "Invoice": inv.invoice,
-                    "WBS1": inv.wbs1,
-                    "WBS2": inv.wbs2 or " ",
-                    "WBS3": inv.wbs3 or " ",
-                    "TransDate": deltek_datetime(inv.posting_date),
-                    "DueDate": deltek_datetime(inv.due_date) if inv.due_date else "",
-                    "TransComment": inv.description,
-                    "Seq": 1,
-                    "CurrencyExchangeOverrideMethod": "N",
-                    "Status": "N",
-                }
-            ],
-            "inDetail": [
-                {
-                    "Batch": inv.batch,
-                    "Invoice": inv.invoice,
-                    "WBS1": ln.wbs1 if ln.wbs1 is not None else inv.wbs1,
-                    "WBS2": (ln.wbs2 if ln.wbs2 is not None else inv.wbs2) or " ",
-                    "WBS3": (ln.wbs3 if ln.wbs3 is not None else inv.wbs3) or " ",
-                    "PKey": f"{inv.batch}L{seq}",
-                    "Seq": seq,
-                    "Description": ln.description,
-                    "InvoiceSection": ln.invoice_section,
-                    "TaxCode": ln.tax_code,
-                    "Account": ln.account,
-                    "Amount": ln.amount,
-                    "RetAmount": 0,
-                    "TaxBasis": 0,
-                    "Retainer": "N",
-                }
-                for seq, ln in enumerate(inv.lines, start=1)
-            ],
-        }
-        company = inv.company or self.company
-        if company:
-            body["Company"] = company
-        return body
 
     # ---- posting ---------------------------------------------------------------------------------
     def post_batch(
@@ -731,153 +493,4 @@ class DeltekClient:
         return self._retry.write_retrying()(attempt)
 
 
-def _parse_post(text: str, batch: str, trans_type: TransType) -> PostResult:
-    data = decode_post_response(text)
-    lists = {
-        k: data.get(k, "").split("|")
-        for k in ("typeList", "batchList", "retList", "periodList", "postseqList")
-    }
-    batches = lists["batchList"]
-    if batch not in batches:
-        raise DeltekPostingError(
-            f"Deltek posting answer does not mention batch {batch}: {data.get('msg', '')[:200]}",
-            batch=batch,
-        )
-    i = batches.index(batch)
-
-    def pick(key: str) -> str:
-        values = lists[key]
-        return values[i].strip() if i < len(values) else ""
-
-    msg = data.get("msg", "")
-    msgs = msg.split("[CRLF]")
-    own_msg = next((m for m in msgs if batch in m), msgs[i] if i < len(msgs) else msg)
-    counts = _MSG_RE.search(own_msg)
-    posted_n, total_n = (int(counts.group(1)), int(counts.group(2))) if counts else (None, None)
-    # retList values other than "1" are undocumented: treat them as failure [INF].
-    if pick("retList") != "1" or (counts and posted_n != total_n):
-        raise DeltekPostingError(f"Deltek did not post batch {batch}: {own_msg[:300]}", batch=batch)
-    try:
-        return PostResult(
-            batch=batch,
-            trans_type=trans_type,
-            period=int(pick("periodList")),
-            posting_sequence=int(pick("postseqList")),
-            records_posted=posted_n,
-            records_total=total_n,
-            message=own_msg.strip(),
-        )
-    except ValueError:
-        raise DeltekPostingError(
-            f"Deltek posting answer for batch {batch} lacks a period or posting sequence: "
-            f"{own_msg[:200]}",
-            batch=batch,
-        ) from None
-
-
-def _project(r: dict[str, Any]) -> DeltekProject:
-    return DeltekProject(
-        wbs1=_s(r.get("WBS1")),
-        wbs2=_s(r.get("WBS2")),
-        wbs3=_s(r.get("WBS3")),
-        name=_s(r.get("Name")),
-        status=_s(r.get("Status")),
-        charge_type=_s(r.get("ChargeType")),
-        sub_level=_s(r.get("SubLevel")).upper() == "Y",
-        org=_s(r.get("Org")),
-    )
-
-
-def _ledger_line(r: dict[str, Any], trans_type: TransType) -> BatchLineRecord:
-    amount = _dec(r.get("Amount"), "Amount")
-    # Signed Amount, debit + / credit - [DOC: DPS-ReadJE shows negatives; sign INF].
-    return BatchLineRecord(
-        account=_s(r.get("Account")),
-        wbs1=_s(r.get("WBS1")),
-        wbs2=_s(r.get("WBS2")),
-        wbs3=_s(r.get("WBS3")),
-        org=_s(r.get("Org")),
-        debit=amount if trans_type == "JE" and amount > 0 else ZERO,
-        credit=-amount if trans_type == "JE" and amount < 0 else ZERO,
-        amount=amount,
-        description=_s(r.get("Desc2")) or _s(r.get("Desc1")),
-        pkey=_s(r.get("PKey")),
-        ref_no=_s(r.get("RefNo")),
-        invoice=_s(r.get("Invoice")),
-    )
-
-
-def _detail_line(d: dict[str, Any], trans_type: TransType) -> BatchLineRecord:
-    if trans_type == "JE":
-        debit = _dec(d.get("DebitAmount"), "DebitAmount")
-        credit = _dec(d.get("CreditAmount"), "CreditAmount")
-        amount = debit - credit
-    else:
-        amount = _dec(d.get("Amount"), "Amount")
-        debit = credit = ZERO
-    return BatchLineRecord(
-        account=_s(d.get("Account")),
-        wbs1=_s(d.get("WBS1")),
-        wbs2=_s(d.get("WBS2")),
-        wbs3=_s(d.get("WBS3")),
-        org=_s(d.get("Org")),
-        debit=debit,
-        credit=credit,
-        amount=amount,
-        description=_s(d.get("Description")),
-        pkey=_s(d.get("PKey")),
-        ref_no=_s(d.get("RefNo")),
-        invoice=_s(d.get("Invoice")),
-    )
-
-
-def _record_from_request(
-    expected: DeltekJournalBatch | DeltekInvoiceBatch, trans_type: TransType
-) -> BatchRecord:
-    if isinstance(expected, DeltekJournalBatch):
-        lines = [
-            BatchLineRecord(
-                account=ln.account,
-                wbs1=ln.wbs1,
-                wbs2=ln.wbs2,
-                wbs3=ln.wbs3,
-                org=ln.org,
-                debit=ln.debit,
-                credit=ln.credit,
-                amount=ln.debit - ln.credit,
-                description=ln.description,
-                pkey=f"{expected.batch}L{i}",
-            )
-            for i, ln in enumerate(expected.lines, start=1)
-        ]
-    else:
-        lines = [
-            BatchLineRecord(
-                account=ln.account,
-                wbs1=ln.wbs1 if ln.wbs1 is not None else expected.wbs1,
-                wbs2=ln.wbs2 if ln.wbs2 is not None else expected.wbs2,
-                wbs3=ln.wbs3 if ln.wbs3 is not None else expected.wbs3,
-                amount=ln.amount,
-                description=ln.description,
-                pkey=f"{expected.batch}L{i}",
-                invoice=expected.invoice,
-            )
-            for i, ln in enumerate(expected.lines, start=1)
-        ]
-    return BatchRecord(
-        batch=expected.batch,
-        trans_type=trans_type,
-        posted=False,
-        period=expected.period,
-        description=expected.description,
-        lines=lines,
-    )
-
-
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "DeltekClient",
-    "DeltekError",
-    "decode_post_response",
-    "dumps_exact",
-]
+__all__ = ["DEFAULT_TIMEOUT", "DeltekClient"]
