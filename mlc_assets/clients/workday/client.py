@@ -18,14 +18,12 @@ instead of breaking parsing or silently truncating a journal.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 import zeep
@@ -34,7 +32,6 @@ from tenacity import (
     Retrying,
 )
 from zeep.exceptions import XMLParseError
-from zeep.plugins import Plugin
 from zeep.transports import Transport
 
 from mlc_assets.clients.retry import RetryPolicy
@@ -58,6 +55,12 @@ from mlc_assets.clients.workday.models import (
     WorkdayJournal,
     WorkdaySupplierInvoice,
 )
+from mlc_assets.clients.workday.payloads import (
+    id_ref,
+    journal_request,
+    supplier_invoice_request,
+)
+from mlc_assets.clients.workday.plugins import SoapExchangeRecorder, reads_response
 from mlc_assets.clients.workday.security import (
     BearerAuth,
     OAuthRefreshTokenProvider,
@@ -70,98 +73,12 @@ log = logging.getLogger(__name__)
 FM = "Financial_Management"
 RM = "Resource_Management"
 WSDL_DIR = Path(__file__).parent / "wsdl"
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 
 def bundled_wsdl(service: str) -> Path:
     """The project's own minimal WSDL for ``service`` (shipped as package data)."""
     return WSDL_DIR / f"{service}.wsdl"
-
-
-def _ref(id_type: str, value: str, **attrs: str) -> dict[str, Any]:
-    return {"ID": [{"_value_1": value, "type": id_type, **attrs}]}
-
-
-def _amount(value: Decimal) -> str:
-    # Fixed-point text: str(Decimal("1E+2")) would not be a valid xsd:decimal.
-    return format(value, "f")
-
-
-class SoapExchangeRecorder(Plugin):
-    """Keeps each request/response envelope as bytes for the audit archive.
-
-    zeep runs plugins before WS-Security is applied, so recorded requests never contain the
-    password; a bearer token travels in an HTTP header, which is not recorded.
-    """
-
-    def __init__(self) -> None:
-        self._items: list[tuple[str, bytes]] = []
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    def egress(self, envelope, http_headers, operation, binding_options):  # type: ignore[no-untyped-def]
-        self._add(f"{operation.name}:request", envelope)
-        return envelope, http_headers
-
-    def ingress(self, envelope, http_headers, operation):  # type: ignore[no-untyped-def]
-        self._add(f"{operation.name}:response", envelope)
-        body = envelope.find(f"{{{SOAP_ENV}}}Body")
-        elements = [] if body is None else [c for c in body if isinstance(c.tag, str)]
-        self._local.body = elements[0] if elements else None
-        return envelope, http_headers
-
-    def has_body(self) -> bool:
-        return getattr(self._local, "body", None) is not None
-
-    def take_body(self) -> etree._Element | None:
-        """The first Body element of this thread's latest response (then forgotten)."""
-        body = getattr(self._local, "body", None)
-        self._local.body = None
-        return body
-
-    def _add(self, label: str, envelope: etree._Element) -> None:
-        data = etree.tostring(envelope, xml_declaration=True, encoding="utf-8")
-        with self._lock:
-            self._items.append((label, data))
-
-    def drain(self) -> list[tuple[str, bytes]]:
-        with self._lock:
-            items, self._items = self._items, []
-        return items
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _reads(operation: str) -> Callable[[_F], _F]:
-    """Response bodies are read by name (``responses.py``); a value that is not what the
-    element promises (a non-decimal amount, an impossible date, a page count that is no page
-    count) becomes a WorkdayPermanentError naming the operation, not a bare ValueError."""
-
-    def wrap(fn: _F) -> _F:
-        @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except WorkdayError:
-                raise
-            except (
-                ValueError,
-                TypeError,
-                ArithmeticError,
-                AttributeError,
-                IndexError,
-                KeyError,
-            ) as exc:
-                raise WorkdayPermanentError(
-                    f"response not understood ({type(exc).__name__}: {str(exc)[:300]})",
-                    operation=operation,
-                ) from exc
-
-        return inner  # type: ignore[return-value]
-
-    return wrap
 
 
 class WorkdayClient:
@@ -355,52 +272,7 @@ class WorkdayClient:
 
     # ---- journals -----------------------------------------------------------------------
     def journal_request(self, journal: WorkdayJournal) -> dict[str, Any]:
-        """The keyword arguments of ``Submit_Accounting_Journal`` for ``journal``."""
-        cfg = self.config
-        account_set = journal.account_set or cfg.account_set
-        lines = []
-        for number, line in enumerate(journal.lines, start=1):
-            item: dict[str, Any] = {
-                "Line_Order": str(number),
-                "Ledger_Account_Reference": _ref(
-                    "Ledger_Account_ID",
-                    line.account,
-                    parent_id=account_set,
-                    parent_type="Account_Set_ID",
-                ),
-            }
-            if line.credit:
-                item["Credit_Amount"] = _amount(line.credit)
-            else:
-                item["Debit_Amount"] = _amount(line.debit)
-            if line.memo:
-                item["Memo"] = line.memo
-            if line.external_reference_id:
-                item["External_Reference_ID"] = line.external_reference_id
-            if line.worktags:
-                item["Worktags_Reference"] = [_ref(w.type, w.id) for w in line.worktags]
-            lines.append(item)
-        data: dict[str, Any] = {
-            "Accounting_Journal_ID": journal.reference,
-            "Submit": cfg.submit,
-            "Locked_in_Workday": cfg.locked_in_workday,
-            "Company_Reference": _ref("Company_Reference_ID", journal.company),
-            "Currency_Reference": _ref("Currency_ID", journal.currency),
-            "Ledger_Type_Reference": _ref("Ledger_Type_ID", journal.ledger_type),
-            "Accounting_Date": journal.accounting_date,
-            "Journal_Source_Reference": _ref(
-                "Journal_Source_ID", journal.journal_source or cfg.journal_source
-            ),
-            "External_Reference_ID": journal.external_reference_id or journal.reference,
-            "Journal_Entry_Line_Replacement_Data": lines,
-        }
-        if journal.memo:
-            data["Journal_Entry_Memo"] = journal.memo
-        return {
-            "Add_Only": True,
-            "Business_Process_Parameters": {"Auto_Complete": cfg.auto_complete},
-            "Accounting_Journal_Data": data,
-        }
+        return journal_request(journal, self.config)
 
     def journal_envelope(self, journal: WorkdayJournal) -> etree._Element:
         """The SOAP envelope that ``submit_accounting_journal`` would send (without WS-Security)."""
@@ -415,7 +287,7 @@ class WorkdayClient:
             security.getparent().remove(security)
         return envelope
 
-    @_reads("Submit_Accounting_Journal")
+    @reads_response("Submit_Accounting_Journal")
     def submit_accounting_journal(self, journal: WorkdayJournal) -> SubmitResult:
         if journal.total_debits != journal.total_credits:
             # Workday would refuse it anyway; saying so here names the amounts.
@@ -435,7 +307,7 @@ class WorkdayClient:
             response, "Accounting_Journal_Reference", "Accounting_Journal_ID", journal.reference
         )
 
-    @_reads("Get_Journals")
+    @reads_response("Get_Journals")
     def find_journal(self, reference: str) -> JournalRecord | None:
         """The journal whose Accounting_Journal_ID is ``reference``, or None if Workday has none."""
         entry = self._find_one(
@@ -444,7 +316,7 @@ class WorkdayClient:
             "Journal_Entry",
             {
                 "Request_References": {
-                    "JournalEntryReference": [_ref("Accounting_Journal_ID", reference)]
+                    "JournalEntryReference": [id_ref("Accounting_Journal_ID", reference)]
                 },
                 "Response_Group": {"Include_Attachment_Data": False},
             },
@@ -484,49 +356,9 @@ class WorkdayClient:
 
     # ---- supplier invoices ---------------------------------------------------------------
     def supplier_invoice_request(self, invoice: WorkdaySupplierInvoice) -> dict[str, Any]:
-        cfg = self.config
-        lines = []
-        for number, line in enumerate(invoice.lines, start=1):
-            item: dict[str, Any] = {
-                "Line_Order": str(number),
-                "Spend_Category_Reference": _ref("Spend_Category_ID", line.spend_category),
-                "Quantity": "1",
-                "Unit_Cost": _amount(line.amount),
-                "Extended_Amount": _amount(line.amount),
-            }
-            if line.description:
-                item["Item_Description"] = line.description
-            if line.memo:
-                item["Memo"] = line.memo
-            if line.worktags:
-                item["Worktags_Reference"] = [_ref(w.type, w.id) for w in line.worktags]
-            lines.append(item)
-        control = (
-            invoice.control_amount_total
-            if invoice.control_amount_total is not None
-            else invoice.total
-        )
-        data: dict[str, Any] = {
-            "Supplier_Invoice_ID": invoice.reference,
-            "Submit": cfg.submit,
-            "Locked_in_Workday": cfg.locked_in_workday,
-            "Company_Reference": _ref("Company_Reference_ID", invoice.company),
-            "Currency_Reference": _ref("Currency_ID", invoice.currency),
-            "Supplier_Reference": _ref("Supplier_ID", invoice.supplier_id or cfg.supplier_id),
-            "Invoice_Date": invoice.invoice_date,
-            "Control_Amount_Total": _amount(control),
-            "Suppliers_Invoice_Number": invoice.suppliers_invoice_number,
-            "Invoice_Line_Replacement_Data": lines,
-        }
-        if invoice.memo:
-            data["Memo"] = invoice.memo
-        return {
-            "Add_Only": True,
-            "Business_Process_Parameters": {"Auto_Complete": cfg.auto_complete},
-            "Supplier_Invoice_Data": data,
-        }
+        return supplier_invoice_request(invoice, self.config)
 
-    @_reads("Submit_Supplier_Invoice")
+    @reads_response("Submit_Supplier_Invoice")
     def submit_supplier_invoice(self, invoice: WorkdaySupplierInvoice) -> SubmitResult:
         response = self._invoke(
             RM, "Submit_Supplier_Invoice", write=True, kwargs=self.supplier_invoice_request(invoice)
@@ -538,7 +370,7 @@ class WorkdayClient:
             invoice.reference,
         )
 
-    @_reads("Get_Supplier_Invoices")
+    @reads_response("Get_Supplier_Invoices")
     def find_supplier_invoice(self, reference: str) -> SupplierInvoiceRecord | None:
         item = self._find_one(
             RM,
@@ -546,7 +378,9 @@ class WorkdayClient:
             "Supplier_Invoice",
             {
                 "Request_References": {
-                    "Supplier_Invoice_Reference": [_ref("Supplier_Invoice_Reference_ID", reference)]
+                    "Supplier_Invoice_Reference": [
+                        id_ref("Supplier_Invoice_Reference_ID", reference)
+                    ]
                 },
                 "Response_Group": {"Include_Reference": True, "Include_Attachment_Data": False},
             },
@@ -555,7 +389,7 @@ class WorkdayClient:
         return None if item is None else rx.invoice_record(item, reference)
 
     # ---- reference data -----------------------------------------------------------------
-    @_reads("Get_Account_Sets")
+    @reads_response("Get_Account_Sets")
     def list_ledger_accounts(self, account_set: str | None = None) -> list[LedgerAccount]:
         account_set = account_set or self.config.account_set
         accounts: list[LedgerAccount] = []
@@ -567,7 +401,7 @@ class WorkdayClient:
                     "Account_Set",
                     {
                         "Request_References": {
-                            "Account_Set_Reference": [_ref("Account_Set_ID", account_set)]
+                            "Account_Set_Reference": [id_ref("Account_Set_ID", account_set)]
                         },
                         "Response_Group": {"Include_Reference": True},
                     },
@@ -584,18 +418,18 @@ class WorkdayClient:
             accounts += rx.ledger_accounts(item, account_set)
         return accounts
 
-    @_reads("Get_Workday_Companies")
+    @reads_response("Get_Workday_Companies")
     def list_companies(self) -> list[ReferenceItem]:
         items = self._paged(FM, "Get_Workday_Companies", "Company", {})
         return [c for c in (rx.company(item) for item in items) if c is not None]
 
-    @_reads("Get_Resource_Categories")
+    @reads_response("Get_Resource_Categories")
     def list_spend_categories(self) -> list[ReferenceItem]:
         kwargs = {"Response_Group": {"Include_Reference": True}}
         items = self._paged(FM, "Get_Resource_Categories", "Resource_Category", kwargs)
         return [c for c in (rx.spend_category(item) for item in items) if c is not None]
 
-    @_reads("Get_Suppliers")
+    @reads_response("Get_Suppliers")
     def find_supplier(self, supplier_id: str | None = None) -> ReferenceItem | None:
         supplier_id = supplier_id or self.config.supplier_id
         try:
@@ -606,7 +440,7 @@ class WorkdayClient:
                     "Supplier",
                     {
                         "Request_References": {
-                            "Supplier_Reference": [_ref("Supplier_ID", supplier_id)]
+                            "Supplier_Reference": [id_ref("Supplier_ID", supplier_id)]
                         },
                         "Response_Group": {"Include_Reference": True},
                     },
