@@ -15,7 +15,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
@@ -154,10 +154,14 @@ class TokenManager:
             resp = once()
             if resp.status_code != 200:
                 err = classify(resp, what=f"token request ({grant})", secrets=self._secrets(form))
+                # A token endpoint's body may carry tokens whatever its status: only the
+                # OAuth error fields are quoted, never the body itself.
+                text = f"Deltek token request ({grant}) failed: HTTP {resp.status_code}"
+                text += _oauth_error(resp, self._secrets(form))
                 if not err.transient:
                     # 400 invalid_grant / invalid_client, 401: credentials [3P: GoVP-errors].
-                    raise DeltekAuthError(str(err), status=resp.status_code, api=API)
-                raise err
+                    raise DeltekAuthError(text, status=resp.status_code, api=API)
+                raise DeltekTransientError(text, status=resp.status_code, api=API)
             return resp
 
         resp = self._retry.call(checked)
@@ -194,6 +198,20 @@ class TokenManager:
     def _secrets(self, form: dict[str, str]) -> tuple[str, ...]:
         keys = ("password", "client_secret", "refresh_token")
         return tuple(form[k] for k in keys if form.get(k)) + self.secrets()
+
+
+def _oauth_error(resp: httpx.Response, secrets: Iterable[str]) -> str:
+    """``: invalid_grant (description)`` from an RFC 6749 error body, else nothing."""
+    try:
+        body = json.loads(resp.text)
+    except (ValueError, RecursionError):
+        return ""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str):
+        return ""
+    text = body["error"]
+    if isinstance(body.get("error_description"), str):
+        text += f" ({body['error_description']})"
+    return ": " + scrub(text, secrets)[:200]
 
 
 __all__ = ["DeltekCredentials", "TokenManager", "scrub"]
