@@ -1,238 +1,37 @@
-"""A local Deltek Vantagepoint tenant speaking the REST wire format the connector uses.
-
-Served by ``BackgroundServer`` on 127.0.0.1. It follows the test-double checklist of the
-research notes (docs/reference/deltek/NOTES.md §10) and tags every behaviour:
-
-* [DOC]  documented by Deltek (api.deltek.com, help.deltek.com, Deltek's Postman docs);
-* [3P]   seen in third-party code that runs against real tenants;
-* [INF]  inferred; the real behaviour is unknown. Tighten these against a real tenant.
-
-Business rules (balance, periods, references, duplicates, posting) live in ``deltek_store``;
-this module is HTTP: the tenant path prefix, the token endpoint, the Bearer check, paging
-and ``filterHash`` filtering, fault injection and the admin endpoints under ``/_sandbox``.
-
-Faults (``FaultPlan`` names): ``429``, ``500``, ``html502`` (an IIS-style HTML gateway page),
-``reset`` (connection dropped before anything is processed), ``slow`` (delay, then process),
-``commit_drop`` (a write is committed, then the response is dropped), ``expire_token`` (the
-presented access token expires on the spot, so the call gets a 401).
-"""
+"""The Deltek sandbox tenant: credentials, tokens, the store, faults, a handler per route."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import re
 import secrets
 import threading
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Mount, Route
-from starlette.types import Receive, Scope, Send
 
+from mlc_assets.sandbox.deltek_app.wire import (
+    HTML_502,
+    DecimalJSONResponse,
+    Handler,
+    _DroppedResponse,
+    _error,
+    apply_query,
+)
 from mlc_assets.sandbox.deltek_store import (
     TIERS,
     DeltekStore,
     SandboxRejection,
-    seeded_store,
 )
 from mlc_assets.sandbox.faults import FaultPlan
-
-# Demo tenant credentials: the sandbox is a product feature that works with no real account.
-DEMO_USERNAME = "api.amazon"
-DEMO_PASSWORD = "vp-sandbox-password"  # noqa: S105 - public demo credential of the local fake
-DEMO_DATABASE = "VP_SANDBOX"
-DEMO_CLIENT_ID = "mlc-sandbox-client"
-DEMO_CLIENT_SECRET = "vp-sandbox-client-secret"  # noqa: S105 - public demo credential
-DEFAULT_PREFIX = "/vantagepoint/api"  # on-prem shape [3P: Script-Gresham]
-DEFAULT_TOKEN_TTL = 1799.0  # seconds [DOC: DPS-Token example expires_in 1799]
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-# IIS / ARR gateway page, as cloud tenants' front ends return on 502 [3P: GoVP-errors_test].
-HTML_502 = """<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"
- "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
-<html xmlns="http://www.w3.org/1999/xhtml"><head>
-<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"/>
-<title>502 - Web server received an invalid response while acting as a gateway or proxy
- server.</title></head><body><div id="header"><h1>Server Error</h1></div>
-<div id="content"><div class="content-container"><fieldset>
-<h2>502 - Web server received an invalid response while acting as a gateway or proxy server.</h2>
-<h3>There is a problem with the page you are looking for, and it cannot be displayed. When the
- Web server (while acting as a gateway or proxy) contacted the upstream content server, it
- received an invalid response from the content server.</h3>
-</fieldset></div></div></body></html>"""
-
-
-# ---- JSON with exact decimals -------------------------------------------------------------
-_DEC = "\x00DEC:"
-_DEC_RE = re.compile(r'"\\u0000DEC:([-0-9.Ee+]+)"')
-
-
-def _mark(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return f"{_DEC}{value}"
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mark(v) for v in value]
-    return value
-
-
-def dumps(value: Any) -> str:
-    """JSON where Decimals are written as exact JSON numbers, as Deltek's examples show [DOC]."""
-    return _DEC_RE.sub(lambda m: m.group(1), json.dumps(_mark(value)))
-
-
-class DecimalJSONResponse(Response):
-    media_type = "application/json"
-
-    def render(self, content: Any) -> bytes:
-        return dumps(content).encode("utf-8")
-
-
-def _error(message: str, status: int = 400, detail: str = "") -> Response:
-    # REST error body shape {"message","detail"} is [3P: GoVP-errors], not documented [INF].
-    body: dict[str, Any] = {"message": message}
-    if detail:
-        body["detail"] = detail
-    return DecimalJSONResponse(body, status_code=status)
-
-
-class _IntendedDropFilter(logging.Filter):
-    """Silence uvicorn's error line for connections this sandbox drops on purpose (and only
-    for those: each deliberate drop is counted and consumes one suppression)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending = 0
-        self._lock = threading.Lock()
-
-    def expect_one(self) -> None:
-        with self._lock:
-            self._pending += 1
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "without completing response" not in record.getMessage():
-            return True
-        with self._lock:
-            if self._pending > 0:
-                self._pending -= 1
-                return False
-        return True
-
-
-_DROP_FILTER = _IntendedDropFilter()
-logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
-
-
-class _DroppedResponse(Response):
-    """Promise a body, send a fragment, then return: uvicorn closes the connection, so the
-    client sees a reset/truncated response and cannot tell whether the call took effect."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        _DROP_FILTER.expect_one()
-        await send({"type": "http.response.body", "body": b"[{", "more_body": True})
-
-
-# ---- query helpers ------------------------------------------------------------------------
-_FH_RE = re.compile(r"^filterHash\[(\d+)\]\[(name|value|opp|tablename)\]$", re.IGNORECASE)
-
-
-def parse_filter_hash(request: Request) -> list[dict[str, str]]:
-    """``filterHash[i][name|value|opp]`` query params [DOC: PM-JEDetail; operators 3P]."""
-    groups: dict[int, dict[str, str]] = {}
-    for key, value in request.query_params.multi_items():
-        m = _FH_RE.match(key)
-        if m:
-            groups.setdefault(int(m.group(1)), {})[m.group(2).lower()] = value
-    return [groups[i] for i in sorted(groups)]
-
-
-def _cmp_values(a: Any, b: str) -> tuple[Any, Any]:
-    try:
-        return Decimal(str(a)), Decimal(b)
-    except (InvalidOperation, ValueError):
-        return str(a).strip().lower(), b.strip().lower()
-
-
-def _matches(row: dict[str, Any], flt: dict[str, str]) -> bool:
-    name = flt.get("name", "")
-    value = flt.get("value", "")
-    op = (flt.get("opp") or "=").strip().lower()
-    actual = next((v for k, v in row.items() if k.lower() == name.lower()), None)
-    if actual is None:
-        raise SandboxRejection(f"filterHash: unknown column '{name}'.")
-    if op == "like":
-        pattern = re.escape(value.lower()).replace("%", ".*")
-        return re.fullmatch(pattern, str(actual).lower()) is not None
-    a, b = _cmp_values(actual, value)
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda x, y: x == y,
-        "eq": lambda x, y: x == y,
-        "!=": lambda x, y: x != y,
-        "<>": lambda x, y: x != y,
-        "ne": lambda x, y: x != y,
-        ">": lambda x, y: x > y,
-        "gt": lambda x, y: x > y,
-        "<": lambda x, y: x < y,
-        "lt": lambda x, y: x < y,
-        ">=": lambda x, y: x >= y,
-        "ge": lambda x, y: x >= y,
-        "<=": lambda x, y: x <= y,
-        "le": lambda x, y: x <= y,
-    }
-    if op not in ops:
-        raise SandboxRejection(f"filterHash: unsupported operator '{op}'.")
-    try:
-        return ops[op](a, b)
-    except TypeError:
-        return False
-
-
-def apply_query(request: Request, rows: list[dict[str, Any]], *, ledger: bool = False) -> Any:
-    """filterHash, fieldFilter and paging as documented [DOC: DPS-Page]."""
-    for flt in parse_filter_hash(request):
-        rows = [r for r in rows if _matches(r, flt)]
-    q = request.query_params
-    if ledger:
-        if "limit" in q:
-            # [3P: GoVP-query] PSALedger answers `limit` with HTTP 500; use q.maxrows.
-            raise SandboxRejection("An error has occurred.", status=500)
-        if "q.maxrows" in q:
-            rows = rows[: int(q["q.maxrows"])]
-    else:
-        size = q.get("pageSize") or q.get("limit")
-        if size:
-            n = int(size)
-            if "page" in q:
-                start = (int(q["page"]) - 1) * n  # 1-based [DOC]
-            else:
-                start = int(q.get("offset", "0"))  # 0-based [DOC]
-            rows = rows[start : start + n]
-    if "fieldFilter" in q:
-        wanted = [c.strip().lower() for c in q["fieldFilter"].split(",") if c.strip()]
-        rows = [{k: v for k, v in r.items() if k.lower() in wanted} for r in rows]
-    return rows
 
 
 # ---- the sandbox --------------------------------------------------------------------------
@@ -605,101 +404,3 @@ def _post_response(results: list[dict[str, Any]]) -> str:
 
 
 _TYPE_NAMES = {"JE": "Journal Entries", "IN": "Invoices"}
-
-
-def build_deltek_app(
-    *,
-    username: str = DEMO_USERNAME,
-    password: str = DEMO_PASSWORD,
-    database: str = DEMO_DATABASE,
-    client_id: str = DEMO_CLIENT_ID,
-    client_secret: str = DEMO_CLIENT_SECRET,
-    periods: list[dict[str, Any]] | None = None,
-    token_ttl: float = DEFAULT_TOKEN_TTL,
-    speed: float = 1.0,
-    faults: FaultPlan | None = None,
-    state_file: Path | str | None = None,
-    prefix: str = DEFAULT_PREFIX,
-    slow_seconds: float = 3.0,
-    missing_record: str = "404",
-    strict_balance_on_create: bool = True,
-) -> Starlette:
-    """The sandbox tenant as an ASGI app; ``app.state.sandbox`` gives tests the store.
-
-    ``periods`` are dicts ``{"period": 202606, "start": "2026-06-01", "end": "2026-06-30",
-    "closed": False}`` (see ``deltek_store.monthly_periods``). ``speed`` divides the token
-    lifetime and the slow-response delay. ``missing_record`` is ``"404"`` or ``"empty"``:
-    how an unknown key answers (undocumented, so both are testable).
-    """
-
-    if speed <= 0 or token_ttl <= 0:
-        raise ValueError("speed and token_ttl must be > 0")
-    if missing_record not in ("404", "empty"):
-        raise ValueError("missing_record must be '404' or 'empty'")
-
-    def store_factory() -> DeltekStore:
-        return seeded_store(
-            periods=periods,
-            state_file=Path(state_file) if state_file else None,
-            strict_balance_on_create=strict_balance_on_create,
-        )
-
-    sb = DeltekSandbox(
-        username=username,
-        password=password,
-        database=database,
-        client_id=client_id,
-        client_secret=client_secret,
-        store_factory=store_factory,
-        token_ttl=token_ttl,
-        speed=speed,
-        faults=faults or FaultPlan(),
-        slow_seconds=slow_seconds,
-        missing_record=missing_record,
-    )
-    api = sb.api
-    tenant = [
-        Route("/token", api(sb.token, name="token", auth=False), methods=["POST"]),
-        Route("/Settings/Period", api(sb.periods, name="periods"), methods=["GET"]),
-        Route("/Settings/ActivePeriod", api(sb.active_period, name="active"), methods=["GET"]),
-        Route(
-            "/Settings/ActivePeriod/{period:int}",
-            api(sb.set_active_period, name="set_active", mutates=True),
-            methods=["PUT"],
-        ),
-        Route("/project", api(sb.projects, name="projects"), methods=["GET"]),
-        Route("/project/{wbs1}", api(sb.project, name="project"), methods=["GET"]),
-        Route("/Accounts", api(sb.accounts, name="accounts"), methods=["GET"]),
-        Route("/organization", api(sb.organizations, name="orgs"), methods=["GET"]),
-        Route("/organization/{org}", api(sb.organizations, name="org"), methods=["GET"]),
-        Route(
-            "/DataEntry/PostTransFile",
-            api(sb.post_trans_file, name="post", mutates=True),
-            methods=["PUT"],
-        ),
-        Route(
-            "/DataEntry/{table}",
-            api(sb.create_file, name="create", mutates=True),
-            methods=["POST"],
-        ),
-        Route("/DataEntry/{table}", api(sb.landing, name="landing"), methods=["GET"]),
-        Route("/DataEntry/{table}/{batch}", api(sb.read_file, name="read"), methods=["GET"]),
-        Route(
-            "/DataEntry/{table}/{batch}",
-            api(sb.delete_file, name="delete", mutates=True),
-            methods=["DELETE"],
-        ),
-        Route("/PSALedger/{trans_type}", api(sb.ledger, name="ledger"), methods=["GET"]),
-    ]
-    admin = [
-        Route("/faults", sb.admin_faults, methods=["POST"]),
-        Route("/reset", sb.admin_reset, methods=["POST"]),
-        Route("/batches", sb.admin_batches, methods=["GET"]),
-        Route("/stats", sb.admin_stats, methods=["GET"]),
-        Route("/periods/{period:int}", sb.admin_period, methods=["POST"]),
-    ]
-    app = Starlette(
-        routes=[Mount(prefix.rstrip("/"), routes=tenant), Mount("/_sandbox", routes=admin)]
-    )
-    app.state.sandbox = sb
-    return app
