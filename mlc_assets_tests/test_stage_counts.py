@@ -1,10 +1,11 @@
 """Each stage's work is done once per run: counted for real settlement runs on the sandbox.
 
 For one settlement run through every stage this counts DuckDB opens, settings resolutions,
-mapping parses and the ERP calls per document. Before the architecture work the same run
-opened the DuckDB file 27 times, resolved settings 5 times, parsed the mapping 4 times, asked
-Workday Get_Journals 3 times per journal and read Deltek's ledger 5 times per batch. Figures
-go to ``test-artifacts/stage_counts.json``.
+mapping parses, line classifications and the ERP calls per document. Before the architecture
+work the same run opened the DuckDB file 27 times, resolved settings 5 times, parsed the
+mapping 4 times, classified the report lines twice, asked Workday Get_Journals 3 times per
+journal and read Deltek's ledger 5 times per batch. Figures go to
+``test-artifacts/stage_counts.json``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from mlc_assets.resources import settings as settings_module
 from mlc_assets.resources.settings import resolve_settings
 from mlc_assets.sandbox import deltek_app
 from mlc_assets.sandbox.stack import SandboxStack
+from mlc_assets.services import classification
 from mlc_assets.storage.journals import read_journal
 from mlc_assets.storage.warehouse import Warehouse
 
@@ -70,6 +72,7 @@ def _run(
 ) -> dict[str, int]:
     before, erp_before = Counter(counts), _erp_stats(stack)
     settings_before = settings_module.resolutions
+    classified_before = classification.classifications
     run = defs.resolve_job_def(SETTLEMENT_JOB).execute_in_process(
         instance=instance, partition_key=key
     )
@@ -82,6 +85,7 @@ def _run(
         "duckdb_opens": counts["duckdb_opens"] - before["duckdb_opens"],
         "mapping_parses": counts["mapping_parses"] - before["mapping_parses"],
         "settings_resolutions": settings_module.resolutions - settings_before,
+        "line_classifications": classification.classifications - classified_before,
         "workday_get_journals": erp["workday op:Get_Journals"],
         "workday_submits": erp["workday op:Submit_Accounting_Journal"],
         "workday_reference_gets": sum(erp[k] for k in ref_gets),
@@ -126,6 +130,8 @@ def test_one_settlement_run_does_each_stage_once(
         assert figs["workday_submits"] == entries, figs
         assert figs["deltek_ledger_reads"] == 2 * entries, figs
         assert figs["deltek_writes"] == 2 * entries, figs  # create + post
+        # Reconciliation classifies the lines; the journal reuses that classification.
+        assert figs["line_classifications"] == 1, figs
         # Settings were resolved when the definitions were built, not again in a run.
         assert figs["settings_resolutions"] == 0, figs
         # Each asset opens the warehouse once for its reads and writes (posting: once to

@@ -12,7 +12,7 @@ from mlc_assets.domain.finance_events import (
     flatten_transactions,
     flatten_v0_events,
 )
-from mlc_assets.domain.mapping import classify_finance_lines, classify_lines
+from mlc_assets.domain.mapping import classify_finance_lines
 from mlc_assets.domain.money import money_str, to_money
 from mlc_assets.domain.reconciliation import GroupMatch, match_group, reconcile_lines
 from mlc_assets.partitions import settlement_partitions
@@ -20,7 +20,8 @@ from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.storage.settlements import read_header, read_settlement
+from mlc_assets.services.classification import classified_report_lines
+from mlc_assets.storage.settlements import read_header, read_settlement, report_version
 from mlc_assets.storage.tables import (
     FINANCE_GROUP_MATCHES,
     FINANCE_LINES,
@@ -208,7 +209,13 @@ def reconciled_settlement(
         events = wh.read_partition(FINANCE_LINES.name, settlement_id)
         if events.is_empty():
             events = pl.DataFrame(schema=FINANCE_LINE_SCHEMA)
-        report = classify_lines(report_lines, gl, currency=header.currency)
+        report = classified_report_lines(
+            settlement_id,
+            report_version(wh, settlement_id),
+            report_lines,
+            gl,
+            currency=header.currency,
+        )
         event_lines = classify_finance_lines(events, gl)
         group = match.group if match else None
         recon = reconcile_lines(

@@ -6,13 +6,14 @@ import dagster as dg
 
 from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, fail_fast
 from mlc_assets.domain.journal import build_journal
-from mlc_assets.domain.mapping import classify_lines, suggest_yaml, unmapped_types
+from mlc_assets.domain.mapping import suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
+from mlc_assets.services.classification import classified_report_lines
 from mlc_assets.storage.journals import read_journal, store_journal
-from mlc_assets.storage.settlements import read_settlement
+from mlc_assets.storage.settlements import read_settlement, report_version
 from mlc_assets.storage.tables import JOURNALS
 
 CHECKS = [
@@ -63,7 +64,13 @@ def journal_entries(
     # One connection: read the lines, write the journal, read it back for the checks.
     with warehouse.get().session() as session:
         header, lines = read_settlement(session, settlement_id)
-        classified = classify_lines(lines, gl, currency=header.currency)
+        classified = classified_report_lines(
+            settlement_id,
+            report_version(session, settlement_id),
+            lines,
+            gl,
+            currency=header.currency,
+        )
         missing = unmapped_types(classified)
         if missing:
             # Nothing is guessed and nothing stale may be posted: the partition is emptied

@@ -47,3 +47,11 @@ def read_settlement(
     if not lines["line_no"].is_sorted():
         lines = lines.sort("line_no")
     return header, lines
+
+
+def report_version(warehouse: Warehouse | WarehouseSession, settlement_id: str) -> str:
+    """Which landing of the report the lines are: its file hash and when it was landed."""
+    rows = warehouse.read_partition(SETTLEMENT_REPORTS.name, settlement_id)
+    if rows.is_empty():
+        return ""
+    return f"{rows['raw_sha256'][0]}@{rows['loaded_at'][0]}"
