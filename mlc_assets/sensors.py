@@ -71,12 +71,14 @@ def build_settlement_sensor(job: Any) -> dg.SensorDefinition:
         landed = land_new_settlements(context.instance, spapi, archive, cursor)
         context.log.info(landed.summary())
         newest = landed.found.newest_created
+        cursor = newest.isoformat() if newest else context.cursor
+        if not landed.new_ids:
+            # The tick says what it did (the UI shows this instead of "empty result").
+            return dg.SensorResult(skip_reason=landed.summary(), cursor=cursor)
         return dg.SensorResult(
             run_requests=[_run_request(sid) for sid in landed.new_ids],
-            dynamic_partitions_requests=(
-                [settlement_partitions.build_add_request(landed.new_ids)] if landed.new_ids else []
-            ),
-            cursor=newest.isoformat() if newest else context.cursor,
+            dynamic_partitions_requests=[settlement_partitions.build_add_request(landed.new_ids)],
+            cursor=cursor,
         )
 
     return settlement_sensor

@@ -150,6 +150,16 @@ def _print_table(rows: list[dict[str, Any]], console: Console) -> None:
     console.print(table)
 
 
+def _check_chaos(spec: str | None) -> str | None:
+    from mlc_assets.sandbox.faults import FaultPlan, check_fault_names
+
+    try:
+        check_fault_names(FaultPlan.parse(spec))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return spec
+
+
 def demo(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     data_home: Annotated[Path, typer.Option(help="Where the demo keeps its state.")] = Path(".mlc"),
@@ -162,7 +172,12 @@ def demo(
     speed: Annotated[float, typer.Option(help="Sandbox clock acceleration.")] = 200.0,
     chaos: Annotated[
         str | None,
-        typer.Option(help="Fault spec for the sandboxes, e.g. '429:0.2,reset:2,commit_drop:1'."),
+        typer.Option(
+            help="Faults for the sandboxes: NAME:COUNT or NAME:PROBABILITY, comma-separated; "
+            "unprefixed for SP-API, workday.NAME / deltek.NAME for the ERPs, e.g. "
+            "'429:0.2,reset:2,workday.commit_drop:1,deltek.html502:1'.",
+            callback=_check_chaos,
+        ),
     ] = None,
 ) -> None:
     """Run the main job on the built-in sandbox and print a per-settlement summary."""

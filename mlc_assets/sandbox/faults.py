@@ -72,9 +72,47 @@ class FaultPlan:
                 self.fired[name] += 1
             return fire
 
+    def names(self) -> list[str]:
+        with self._lock:
+            return sorted(self._arms)
+
     def armed(self) -> dict[str, str]:
         with self._lock:
             return {
                 k: (str(a.count) if a.count is not None else f"p={a.probability}")
                 for k, a in self._arms.items()
             }
+
+
+# What each sandbox can inject (the names its servers ask ``take()`` for). A spec naming any
+# other fault is refused: a typo must not run a "chaos" test that injects nothing.
+SPAPI_FAULTS = frozenset(
+    {
+        "429", "500", "503", "reset", "slow",  # every SP-API operation and LWA
+        "expire_token", "dup_listing", "expire_url", "truncate_gzip",  # Reports
+        "v0_gone",  # Finances
+    }
+)  # fmt: skip
+WORKDAY_FAULTS = frozenset({"429", "500", "503", "reset", "slow", "commit_drop"})
+DELTEK_FAULTS = frozenset({"429", "500", "html502", "reset", "slow", "commit_drop", "expire_token"})
+KNOWN_FAULTS = {"spapi": SPAPI_FAULTS, "workday": WORKDAY_FAULTS, "deltek": DELTEK_FAULTS}
+
+
+def check_fault_names(plan: FaultPlan) -> None:
+    """Refuse a plan naming a fault no sandbox injects; the message says what exists."""
+    for name in plan.names():
+        system, dot, fault = name.partition(".")
+        if not dot:
+            system, fault = "spapi", name
+        known = KNOWN_FAULTS.get(system)
+        if known is None:
+            raise ValueError(
+                f"unknown sandbox {system!r} in fault {name!r}: use a fault of the SP-API "
+                f"sandbox unprefixed, or prefix it with workday. or deltek."
+            )
+        if fault not in known:
+            prefix = "" if system == "spapi" else f"{system}."
+            raise ValueError(
+                f"unknown fault {name!r}: the {system} sandbox injects "
+                + ", ".join(prefix + f for f in sorted(known))
+            )

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from mlc_assets.sandbox.erp_servers import deltek_server, workday_server
-from mlc_assets.sandbox.faults import FaultPlan
+from mlc_assets.sandbox.faults import FaultPlan, check_fault_names
 from mlc_assets.sandbox.finances_routes import finance_routes
 from mlc_assets.sandbox.generator import SETTLEMENT_DAYS, generate_seller
 from mlc_assets.sandbox.ledger import SimulatedSeller
@@ -68,6 +68,7 @@ class SandboxStack:
         self.faults = (
             faults if isinstance(faults, FaultPlan) else FaultPlan.parse(faults, seed=seed)
         )
+        check_fault_names(self.faults)
         self.counters = SandboxCounters()
         self.lwa_credentials = LwaCredentials()
         self.tokens = TokenStore(

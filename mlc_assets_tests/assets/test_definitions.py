@@ -150,6 +150,10 @@ def test_sensor_adds_partitions_and_one_settlement_runs_exactly_once(
     assert isinstance(again, dg.SensorResult)
     assert not again.run_requests
     assert not again.dynamic_partitions_requests
+    # The tick says what it did, e.g. "listed 3 reports: 0 downloaded, 3 already landed; ...".
+    assert again.skip_reason is not None
+    assert "0 new settlements" in again.skip_reason.skip_message
+    assert "already landed" in again.skip_reason.skip_message
 
     key = next(s.settlement_id for s in stack.seller.settlements if s.currency == "USD")
     job = defs.resolve_job_def(SETTLEMENT_JOB)

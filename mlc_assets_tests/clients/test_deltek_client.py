@@ -263,10 +263,12 @@ def test_a_write_that_may_have_landed_is_not_retried(client: DeltekClient, tenan
 
 def test_a_write_refused_before_processing_is_retried(client: DeltekClient, tenant: Tenant) -> None:
     client.list_periods()
-    tenant.arm("503:1")
+    tenant.arm("429:1")  # throttled before anything was processed
     record = client.write_batch(settlement_batch("AMZ15"))
     assert record.batch == "AMZ15" and not record.posted
-    assert tenant.stats()["stats"]["created:JE"] == 1
+    stats = tenant.stats()
+    assert stats["faults_fired"] == {"429": 1}
+    assert stats["stats"]["created:JE"] == 1
 
 
 def test_commit_drop_on_post_says_outcome_unknown_and_the_ledger_shows_it_once(
