@@ -121,6 +121,19 @@ def _failure_message(run: Any) -> str:
     return "run failed"
 
 
+# Wide enough for the table's widest row, so IDs and amounts never fold when the output goes
+# to a file or a pipe (rich assumes 80 columns there).
+FILE_WIDTH = 200
+
+
+def demo_console(*, stderr: bool = False, file: Any = None) -> Console:
+    """A terminal's own width; a file or pipe gets ``FILE_WIDTH`` instead of rich's 80."""
+    console = Console(stderr=stderr, file=file)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, file=file, width=FILE_WIDTH)
+    return console
+
+
 def _print_table(rows: list[dict[str, Any]], console: Console) -> None:
     table = Table(title="ml-connector demo: settlements")
     columns = [
@@ -181,7 +194,7 @@ def demo(
     ] = None,
 ) -> None:
     """Run the main job on the built-in sandbox and print a per-settlement summary."""
-    console = Console(stderr=as_json)
+    console = demo_console(stderr=as_json)
     rows = _run(
         data_home.resolve(),
         seed=seed,

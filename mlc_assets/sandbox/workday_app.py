@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from mlc_assets.sandbox.dropped import DroppedResponse
 from mlc_assets.sandbox.faults import FaultPlan
 from mlc_assets.sandbox.workday_checks import TenantChecks
 from mlc_assets.sandbox.workday_invoice_ops import InvoiceOperations
@@ -85,7 +86,6 @@ from mlc_assets.sandbox.workday_soap import (
     WSSE,
     Issue,
     SoapFault,
-    _DroppedResponse,
     _xml,
     fault_response,
     parse_envelope,
@@ -243,7 +243,7 @@ def _routes(t: WorkdayTenant) -> list[Route]:
             await asyncio.sleep(t.slow_seconds)
         if t.faults.take("reset"):
             t.stats["injected:reset"] += 1
-            return _DroppedResponse()
+            return DroppedResponse("text/xml", b"<?xml ")
         if t.faults.take("503"):
             return Response(b"", status_code=503)
         if t.faults.take("429"):
@@ -253,7 +253,7 @@ def _routes(t: WorkdayTenant) -> list[Route]:
         response, committed = t.handle(service, request, raw)
         if committed and t.faults.take("commit_drop"):
             t.stats["injected:commit_drop"] += 1
-            return _DroppedResponse()
+            return DroppedResponse("text/xml", b"<?xml ")
         return response
 
     async def token(request: Request) -> Response:

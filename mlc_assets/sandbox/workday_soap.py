@@ -10,7 +10,6 @@ from typing import Any
 
 from lxml import etree
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 WD = "urn:com.workday/bsvc"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -98,24 +97,6 @@ def _xml(env: etree._Element, status: int = 200) -> Response:
         status_code=status,
         media_type="text/xml; charset=utf-8",
     )
-
-
-class _DroppedResponse(Response):
-    """Promise a body, send a fragment, return: uvicorn closes the connection, so the client
-    sees a reset/truncated reply and cannot tell whether the request took effect."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"text/xml"), (b"content-length", b"4096")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b"<?xml ", "more_body": True})
 
 
 # ---- request reading --------------------------------------------------------------------------

@@ -22,7 +22,6 @@ from mlc_assets.sandbox.deltek_app.wire import (
     HTML_502,
     DecimalJSONResponse,
     Handler,
-    _DroppedResponse,
     _error,
     apply_query,
 )
@@ -31,6 +30,7 @@ from mlc_assets.sandbox.deltek_store import (
     DeltekStore,
     SandboxRejection,
 )
+from mlc_assets.sandbox.dropped import DroppedResponse
 from mlc_assets.sandbox.faults import FaultPlan
 
 
@@ -163,7 +163,7 @@ class DeltekSandbox:
             if self.faults.take("slow"):
                 await asyncio.sleep(self.slow_seconds)
             if self.faults.take("reset"):
-                return _DroppedResponse()
+                return DroppedResponse("application/json", b"[{")
             if self.faults.take("429"):
                 # 429 is not documented for Vantagepoint [INF: docs/reference/deltek/NOTES.md §9];
                 # load balancers send it.
@@ -183,7 +183,7 @@ class DeltekSandbox:
                 return _error(rej.message, rej.status, rej.detail)
             if mutates and response.status_code < 300 and self.faults.take("commit_drop"):
                 self.stats["commit_dropped"] += 1
-                return _DroppedResponse()
+                return DroppedResponse("application/json", b"[{")
             return response
 
         return endpoint

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
-import threading
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 from mlc_assets.sandbox.deltek_store import (
     SandboxRejection,
@@ -77,52 +74,6 @@ def _error(message: str, status: int = 400, detail: str = "") -> Response:
     if detail:
         body["detail"] = detail
     return DecimalJSONResponse(body, status_code=status)
-
-
-class _IntendedDropFilter(logging.Filter):
-    """Silence uvicorn's error line for connections this sandbox drops on purpose (and only
-    for those: each deliberate drop is counted and consumes one suppression)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending = 0
-        self._lock = threading.Lock()
-
-    def expect_one(self) -> None:
-        with self._lock:
-            self._pending += 1
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "without completing response" not in record.getMessage():
-            return True
-        with self._lock:
-            if self._pending > 0:
-                self._pending -= 1
-                return False
-        return True
-
-
-_DROP_FILTER = _IntendedDropFilter()
-logging.getLogger("uvicorn.error").addFilter(_DROP_FILTER)
-
-
-class _DroppedResponse(Response):
-    """Promise a body, send a fragment, then return: uvicorn closes the connection, so the
-    client sees a reset/truncated response and cannot tell whether the call took effect."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
-            }
-        )
-        _DROP_FILTER.expect_one()
-        await send({"type": "http.response.body", "body": b"[{", "more_body": True})
 
 
 # ---- query helpers ------------------------------------------------------------------------
