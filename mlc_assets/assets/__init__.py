@@ -1,1 +1,1 @@
-"""assets layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""assets layer (see docs/architecture.md: imports point downwards only)."""

@@ -1,1 +1,1 @@
-"""cli layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""cli layer (see docs/architecture.md: imports point downwards only)."""

@@ -1,1 +1,1 @@
-"""clients layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""clients layer (see docs/architecture.md: imports point downwards only)."""

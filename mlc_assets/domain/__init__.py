@@ -1,1 +1,1 @@
-"""domain layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""domain layer (see docs/architecture.md: imports point downwards only)."""

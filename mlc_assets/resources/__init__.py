@@ -1,1 +1,1 @@
-"""resources layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""resources layer (see docs/architecture.md: imports point downwards only)."""

@@ -1,1 +1,1 @@
-"""sandbox layer (see ARCHITECTURE.md: imports point downwards only)."""
+"""sandbox layer (see docs/architecture.md: imports point downwards only)."""

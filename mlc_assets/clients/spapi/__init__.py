@@ -1,6 +1,6 @@
 """Amazon Selling Partner API client: LWA auth, shared rate limits, Reports API.
 
-No Dagster, no DuckDB, no GL rules here (see ARCHITECTURE.md, layers).
+No Dagster, no DuckDB, no GL rules here (see docs/architecture.md, layers).
 """
 
 from mlc_assets.clients.spapi.auth import LwaAuth

@@ -8,7 +8,7 @@ Dagster, no warehouse.
 Retry rules: reads retry every transient failure. Writes retry only failures that prove the
 request was not processed (connect errors, 429/502/503/504); when a write may have reached
 Workday (reset or timeout after sending, bare 500) it raises ``WorkdayOutcomeUnknownError``
-so the caller looks the reference up before anything else (ARCHITECTURE.md, exactly-once).
+so the caller looks the reference up before anything else (docs/architecture.md, exactly once).
 ``Add_Only=true`` is always sent, so even a blind resubmit could not create a second copy.
 
 zeep builds the requests (from the WSDL) and raises SOAP faults; response bodies are read from

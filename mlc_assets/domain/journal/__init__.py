@@ -1,7 +1,7 @@
 """Build balanced, ERP-neutral journal entries from classified settlement lines.
 
 The journal is the one place where settlement money becomes debits and credits, so its
-invariants are the accounting rules of ARCHITECTURE.md:
+invariants are the accounting rules of docs/architecture.md:
 
 * every entry balances to the cent;
 * over all entries the clearing (bank) side equals the deposit exactly once;
