@@ -56,12 +56,31 @@ from mlc_assets.domain.settlement_schema import LINE_SCHEMA, ParsedSettlement, S
 
 __all__ = ["decode_report_bytes", "parse_settlement_report"]
 
+# Amazon's header line is under 1 KB and its type cells are a few dozen characters. Far
+# longer ones are not a settlement report: they are refused here, quickly and naming the
+# place, instead of making every later stage (and the YAML a mapping check suggests) carry
+# megabytes of text.
+MAX_HEADER_BYTES = 16_384
+MAX_TYPE_CELL_CHARS = 1_000
+TYPE_COLUMNS = {
+    "transaction_type": "transaction-type",
+    "amount_type": "amount-type",
+    "amount_description": "amount-description",
+}
+
 
 def parse_settlement_report(
     data: bytes, *, file_name: str, charset: str | None = None
 ) -> ParsedSettlement:
     """Parse and check one settlement report file; see the module docstring for the rules."""
-    newline = data.find(b"\n")
+    newline = data.find(b"\n", 0, MAX_HEADER_BYTES + 1)
+    if newline < 0 and len(data) > MAX_HEADER_BYTES:
+        raise SettlementFileError(
+            f"the first line is longer than {MAX_HEADER_BYTES:,} bytes: not a settlement "
+            "report's header (tab-separated column names, under 1 KB)",
+            file=file_name,
+            line=1,
+        )
     codec_if_ascii = ascii_codec(data, charset)
     if codec_if_ascii is not None:
         # ASCII bytes read the same in every ASCII-compatible charset and are already UTF-8:
@@ -149,6 +168,7 @@ def parse_settlement_report(
         ]
     )
 
+    _refuse_huge_type_cells(lines, file_name=file_name)
     lines_sum = lines["amount"].sum() if lines.height else Decimal("0.00")
     if Decimal(lines_sum) != Decimal(total):
         raise UnbalancedSettlementError(
@@ -386,3 +406,21 @@ def _v1_lines(
             ).filter(pl.col("amount").is_not_null())
         )
     return pl.concat(parts).sort("line_no", "_order").drop("_order")
+
+
+def _refuse_huge_type_cells(lines: pl.DataFrame, *, file_name: str) -> None:
+    """The mapping keys on these cells: one of megabytes is no Amazon type (one pass over
+    three short columns)."""
+    if lines.is_empty():
+        return
+    longest = lines.select(pl.col(c).str.len_chars().max() for c in TYPE_COLUMNS).row(0)
+    for (column, header), length in zip(TYPE_COLUMNS.items(), longest, strict=True):
+        if length is not None and length > MAX_TYPE_CELL_CHARS:
+            at = lines.filter(pl.col(column).str.len_chars() > MAX_TYPE_CELL_CHARS)
+            raise SettlementFileError(
+                f"a cell of {length:,} characters (over {MAX_TYPE_CELL_CHARS:,}): not a "
+                "settlement type",
+                file=file_name,
+                line=int(at["line_no"][0]),
+                column=header,
+            )

@@ -122,3 +122,18 @@ def test_preview_with_mapping_adds_unmapped_and_journal(files) -> None:
     )
     assert renamed.exit_code == 0 and "unmapped" in renamed.output
     assert "Subscription Fee 2027" in renamed.output
+
+
+def test_a_file_with_a_huge_cell_is_refused_by_check_and_preview(tmp_path: Path) -> None:
+    src = (Path(__file__).resolve().parents[1] / "domain" / "data" / "us_v2.txt").read_text()
+    lines = src.split("\n")
+    cells = lines[3].split("\t")
+    cells[13] = "X" * 20_000_000
+    lines[3] = "\t".join(cells)
+    big = tmp_path / "big.txt"
+    big.write_text("\n".join(lines))
+    for args in (["mapping", "check", str(big)], ["preview", str(big)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code in (1, 2), (args, result.output)
+        assert "20,000,000 characters" in result.output, result.output
+        assert "line 4" in result.output and "amount-description" in result.output

@@ -263,3 +263,22 @@ def test_declared_charset_that_does_not_fit_names_the_line() -> None:
 def test_unknown_declared_charset() -> None:
     with pytest.raises(SettlementFileError, match="unknown charset"):
         decode_report_bytes(b"x", "klingon-8", file_name="bad.txt")
+
+
+def test_a_type_cell_of_megabytes_is_refused_naming_its_place() -> None:
+    """Tens of MB in one cell made `mlc mapping check` run for minutes rendering the YAML to
+    add; such a file is no settlement report and stops at the parser, naming line and column."""
+    lines = us_lines()
+    cells = lines[2].split("\t")
+    cells[13] = "X" * 5_000_000  # amount-description
+    lines[2] = "\t".join(cells)
+    err = fail(lines)
+    assert (err.line, err.column) == (3, "amount-description")
+    assert "5,000,000 characters" in err.reason
+
+
+def test_a_first_line_of_megabytes_is_refused_before_reading_on() -> None:
+    data = b"settlement-id\t" + b"Y" * 50_000_000  # one 50 MB line, no newline
+    with pytest.raises(SettlementFileError, match="first line is longer") as info:
+        parse_settlement_report(data, file_name="one-line.txt")
+    assert info.value.line == 1
