@@ -113,12 +113,20 @@ _QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _failure_message(run: Any) -> str:
+    """What stopped the settlement, whole: the failed step's own message on one line (its
+    first line alone is often only "… does not have what the mapping posts to:") and what
+    every failed blocking check said."""
+    parts = []
     for event in run.all_events:
         if event.is_step_failure and event.step_failure_data is not None:
             err = event.step_failure_data.error
             if err is not None:
-                return f"{event.step_key}: {err.message.strip().splitlines()[0][:300]}"
-    return "run failed"
+                parts.append(f"{event.step_key}: {' '.join(err.message.split())}")
+    for check in run.get_asset_check_evaluations():
+        if not check.passed:
+            said = " ".join((check.description or "").split())
+            parts.append(f"{check.asset_key.to_user_string()}.{check.check_name} failed: {said}")
+    return " | ".join(dict.fromkeys(parts))[:1000] or "run failed"
 
 
 # Wide enough for the table's widest row, so IDs and amounts never fold when the output goes

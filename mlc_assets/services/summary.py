@@ -46,9 +46,15 @@ def settlement_summaries(
         "WITH latest AS (SELECT settlement_id, target, reference, "
         'arg_max(remote_id, "at") AS remote_id, arg_max(action, "at") AS action '
         "FROM posting_log WHERE action IN ('submitted', 'adopted', 'already_posted') "
-        "GROUP BY settlement_id, target, reference) "
+        "GROUP BY settlement_id, target, reference), "
+        # A document whose last step failed (e.g. its read-back differs) shows as failed,
+        # never as the "submitted" that came before the failure.
+        "last AS (SELECT settlement_id, target, reference, arg_max(action, \"at\") AS step "
+        "FROM posting_log WHERE action <> 'intent' GROUP BY settlement_id, target, reference) "
         "SELECT settlement_id, target, string_agg(remote_id, ' ') AS ids, "
-        "string_agg(DISTINCT action, ',') AS actions FROM latest GROUP BY settlement_id, target"
+        "string_agg(DISTINCT CASE WHEN step = 'failed' THEN 'failed' ELSE action END, ',') "
+        "AS actions FROM latest JOIN last USING (settlement_id, target, reference) "
+        "GROUP BY settlement_id, target"
     )
     posted_map: dict[tuple[str, str], dict[str, Any]] = {}
     if not posted.is_empty():
