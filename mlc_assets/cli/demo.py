@@ -79,6 +79,12 @@ def _run(
             cursor_file.write_text(result.cursor)
 
         keys = sorted(instance.get_dynamic_partitions(settlement_partitions.name))
+        fresh = len(result.run_requests or [])
+        # The sensor speaks of new settlements only; say what this demo is about to run.
+        console.print(
+            f"running {len(keys)} settlements: {fresh} new, {len(keys) - fresh} already landed "
+            "(rerun: anything posted before is found and not posted again)"
+        )
         job = defs.resolve_job_def(SETTLEMENT_JOB)
         failures: dict[str, str] = {}
         with Progress(
