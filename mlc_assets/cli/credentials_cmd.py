@@ -8,14 +8,17 @@ only key ever printed is a freshly generated one, once, on stdout.
 
 from __future__ import annotations
 
+import enum
 import inspect
 import os
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from mlc_assets.config import Settings
 from mlc_assets.secrets.keys import (
@@ -31,6 +34,7 @@ from mlc_assets.secrets.keys import (
 )
 from mlc_assets.secrets.store import (
     SYSTEM_FIELDS,
+    SYSTEM_MODELS,
     CredentialsStore,
     credentials_path,
     is_secret_field,
@@ -61,10 +65,16 @@ def _cli_errors() -> Iterator[None]:
     except CredentialsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except ValidationError as exc:  # a setting in the environment (or .env) is invalid
+        for err in exc.errors():
+            where = ".".join(str(part) for part in err["loc"])
+            typer.echo(f"error: {where}: {err['msg']} (from the environment)", err=True)
+        raise typer.Exit(1) from None
 
 
 def _store_path() -> Path:
-    return credentials_path(Settings().data_home)
+    with _cli_errors():
+        return credentials_path(Settings().data_home)
 
 
 def _env_values(system: str) -> dict[str, str]:
@@ -109,10 +119,20 @@ def _set(system: str, given: dict[str, Any], *, from_env: bool, prompt: bool) ->
     typer.echo(f"stored {system}: {names}")
 
 
+def _choices(system: str, field: str) -> list[str]:
+    """The values a setting allows (a ``Literal`` in its model), listed in the help."""
+    annotation = SYSTEM_MODELS[system].model_fields[field].annotation
+    for arg in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(arg) is typing.Literal:
+            return [str(v) for v in typing.get_args(arg)]
+    return []
+
+
 def _make_set_command(system: str) -> Any:
     """One ``set <system>`` command whose options are exactly that system's fields."""
 
     def command(**kwargs: Any) -> None:
+        kwargs = {k: v.value if isinstance(v, enum.Enum) else v for k, v in kwargs.items()}
         from_env = kwargs.pop("from_env")
         prompt = kwargs.pop("prompt")
         _set(system, kwargs, from_env=from_env, prompt=prompt)
@@ -127,13 +147,16 @@ def _make_set_command(system: str) -> Any:
             if field == "marketplace_ids"
             else ""
         )
+        choices = _choices(system, field)
         option = typer.Option(f"--{field.replace('_', '-')}", help=help_text, show_default=False)
+        # A setting with fixed values takes them as a choice (the help lists them).
+        kind: Any = enum.Enum(field, {c: c for c in choices}) if choices else str
         params.append(
             inspect.Parameter(
                 field,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=None,
-                annotation=Annotated[str | None, option],
+                annotation=Annotated[kind | None, option],
             )
         )
     params.append(

@@ -19,6 +19,9 @@ app = typer.Typer(
     help="ml-connector: Amazon settlements to Workday and Deltek.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # locals may hold secrets
+    # Plain click help: flags without a metavar, real type names, choices listed, no
+    # markup, and wrapped (not cut) at any terminal width.
+    rich_markup_mode=None,
 )
 
 for module in (preview, sandbox_cmd, mapping_cmd, demo, dev_cmd, credentials_cmd, bench_cmd):

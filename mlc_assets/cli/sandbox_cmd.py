@@ -1,4 +1,4 @@
-"""``mlc sandbox serve``: run the built-in Amazon (and registered ERP) sandbox in the foreground.
+"""``mlc sandbox serve``: run the built-in sandbox (Amazon, Workday, Deltek) in the foreground.
 
 Prints exactly one JSON line (base URLs + demo credentials) so a parent process or a human
 can wire a client to it, optionally records the same in ``<data home>/state/sandbox.json``
@@ -17,7 +17,9 @@ from typing import Annotated, Any
 
 import typer
 
-sandbox_app = typer.Typer(help="The built-in sandbox (Amazon SP-API/LWA stand-ins).")
+sandbox_app = typer.Typer(
+    help="The built-in sandbox: local Amazon SP-API (with LWA), Workday and Deltek servers."
+)
 
 
 @sandbox_app.command("serve")

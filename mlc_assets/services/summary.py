@@ -49,7 +49,7 @@ def settlement_summaries(
         "GROUP BY settlement_id, target, reference), "
         # A document whose last step failed (e.g. its read-back differs) shows as failed,
         # never as the "submitted" that came before the failure.
-        "last AS (SELECT settlement_id, target, reference, arg_max(action, \"at\") AS step "
+        'last AS (SELECT settlement_id, target, reference, arg_max(action, "at") AS step '
         "FROM posting_log WHERE action <> 'intent' GROUP BY settlement_id, target, reference) "
         "SELECT settlement_id, target, string_agg(remote_id, ' ') AS ids, "
         "string_agg(DISTINCT CASE WHEN step = 'failed' THEN 'failed' ELSE action END, ',') "

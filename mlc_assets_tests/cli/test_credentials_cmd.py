@@ -147,10 +147,19 @@ def test_wrong_key_is_a_clean_error(
         assert isinstance(result.exception, SystemExit)
 
 
-def test_bad_value_is_a_clean_error(key: str, runner: CliRunner) -> None:
+def test_bad_value_is_a_clean_error(
+    key: str, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A setting with fixed values is a choice on the command line: refused there, listing them.
     result = invoke(runner, "set", "amazon", "--region", "moon", "--no-prompt")
+    assert result.exit_code == 2
+    assert "'moon' is not one of 'na', 'eu', 'fe'" in result.output
+    # The same value from the environment reaches the model's validation, as clean.
+    monkeypatch.setenv("MLC_AMAZON__REGION", "moon")
+    result = invoke(runner, "set", "amazon", "--from-env", "--no-prompt")
     assert result.exit_code == 1
     assert "error: amazon.region: Input should be 'na', 'eu' or 'fe'" in result.stderr
+    monkeypatch.delenv("MLC_AMAZON__REGION")
     result = invoke(runner, "set", "amazon", "--no-prompt")
     assert result.exit_code == 1
     assert "nothing to store for amazon" in result.stderr
