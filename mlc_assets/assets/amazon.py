@@ -2,7 +2,14 @@
 
 import dagster as dg
 
-from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast, land_reports
+from mlc_assets.assets.common import (
+    API_RETRY,
+    DUCKDB_POOL,
+    OWNERS,
+    about_settlement,
+    fail_fast,
+    land_reports,
+)
 from mlc_assets.domain.settlement_report import parse_settlement_report
 from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
@@ -11,6 +18,7 @@ from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND
 from mlc_assets.storage.report_index import ReportRecord
 from mlc_assets.storage.reports import store_report
+from mlc_assets.storage.settlements import describe
 
 
 def _records_for(
@@ -85,30 +93,33 @@ def amazon_settlement_report(
     landed_sum = landed.lines_sum
     total = parsed.header.total_amount
     h = parsed.header
-    return dg.MaterializeResult(
-        metadata={
-            "settlement_id": settlement_id,
-            "dagster/row_count": lines.height,
-            "total_amount": dg.MetadataValue.text(f"{total:.2f} {h.currency}"),
-            "currency": h.currency,
-            "period": f"{h.start.date()} .. {h.end.date()}",
-            "deposit_date": str(h.deposit_date.date()),
-            "marketplace": landed.marketplace,
-            "file_format": h.file_format,
-            "report_ids": landed.header["report_ids"][0],
-            "file_sha256": record.raw.sha256,
-            "detected_formats": dg.MetadataValue.json(parsed.detected),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="lines_sum_to_deposit",
-                passed=landed_sum == total and landed.lines_landed == lines.height,
-                metadata={
-                    "lines_sum": f"{landed_sum:.2f}",
-                    "total_amount": f"{total:.2f}",
-                    "difference": f"{landed_sum - total:.2f}",
-                    "lines": landed.lines_landed,
-                },
-            )
-        ],
+    return about_settlement(
+        dg.MaterializeResult(
+            metadata={
+                "settlement_id": settlement_id,
+                "dagster/row_count": lines.height,
+                "total_amount": dg.MetadataValue.text(f"{total:.2f} {h.currency}"),
+                "currency": h.currency,
+                "period": f"{h.start.date()} .. {h.end.date()}",
+                "deposit_date": str(h.deposit_date.date()),
+                "marketplace": landed.marketplace,
+                "file_format": h.file_format,
+                "report_ids": landed.header["report_ids"][0],
+                "file_sha256": record.raw.sha256,
+                "detected_formats": dg.MetadataValue.json(parsed.detected),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="lines_sum_to_deposit",
+                    passed=landed_sum == total and landed.lines_landed == lines.height,
+                    metadata={
+                        "lines_sum": f"{landed_sum:.2f}",
+                        "total_amount": f"{total:.2f}",
+                        "difference": f"{landed_sum - total:.2f}",
+                        "lines": landed.lines_landed,
+                    },
+                )
+            ],
+        ),
+        describe(settlement_id, landed.marketplace, h.currency, h.start, h.end, total),
     )

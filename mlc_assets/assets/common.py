@@ -81,3 +81,28 @@ def fail_fast(fn: F) -> F:
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def about_settlement(result: dg.MaterializeResult, about: dict[str, str]) -> dg.MaterializeResult:
+    """Every stage's metadata and every check result name the settlement, marketplace,
+    period and currency (the UI lists check results by partition otherwise: "Partition —")."""
+    head = ", ".join(v for k, v in about.items() if k != "settlement_id" and v)
+    label = f"settlement {about['settlement_id']}" + (f" ({head})" if head else "")
+    checks = [
+        dg.AssetCheckResult(
+            check_name=check.check_name,
+            asset_key=check.asset_key,
+            passed=check.passed,
+            severity=check.severity,
+            description=f"{label}: {check.description}" if check.description else label,
+            metadata={**about, **(check.metadata or {})},
+        )
+        for check in result.check_results or []
+    ]
+    return dg.MaterializeResult(
+        asset_key=result.asset_key,
+        metadata={**about, **(result.metadata or {})},
+        check_results=checks,
+        data_version=result.data_version,
+        tags=result.tags,
+    )

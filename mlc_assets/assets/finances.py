@@ -5,7 +5,14 @@ from datetime import timedelta
 import dagster as dg
 import polars as pl
 
-from mlc_assets.assets.common import API_RETRY, DUCKDB_POOL, OWNERS, fail_fast, markdown_table
+from mlc_assets.assets.common import (
+    API_RETRY,
+    DUCKDB_POOL,
+    OWNERS,
+    about_settlement,
+    fail_fast,
+    markdown_table,
+)
 from mlc_assets.clients.spapi.finances import FinancesApi
 from mlc_assets.domain.finance_events import (
     FINANCE_LINE_SCHEMA,
@@ -21,7 +28,12 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.classification import classified_report_lines
-from mlc_assets.storage.settlements import read_header, read_settlement, report_version
+from mlc_assets.storage.settlements import (
+    read_header,
+    read_settlement,
+    report_version,
+    settlement_context,
+)
 from mlc_assets.storage.tables import (
     FINANCE_GROUP_MATCHES,
     FINANCE_LINES,
@@ -74,7 +86,9 @@ def amazon_financial_events(
     spapi: SpapiResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    header = read_header(warehouse.get(), settlement_id)
+    with warehouse.get().session() as session:
+        header = read_header(session, settlement_id)
+        about = settlement_context(session, settlement_id)
     store = archive.archive()
     api_used = ""
     page_hashes: list[str] = []
@@ -137,26 +151,31 @@ def amazon_financial_events(
         context.log.warning(
             f"event lists unknown to the model were kept and flattened: {sorted(unknown)}"
         )
-    return dg.MaterializeResult(
-        metadata={
-            "group_id": group.group_id if group else "",
-            "group_status": match.status,
-            "api": api_used,
-            "pages": len(page_hashes),
-            "dagster/row_count": lines.height,
-            "events_total": money_str(lines["amount"].sum()) if lines.height else "0.00",
-            "unknown_event_lists": ", ".join(sorted(unknown)),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="group_matched",
-                passed=match.matched,
-                description=match.describe(),
-                metadata={
-                    "candidates": dg.MetadataValue.json([c.model_dump() for c in match.candidates])
-                },
-            )
-        ],
+    return about_settlement(
+        dg.MaterializeResult(
+            metadata={
+                "group_id": group.group_id if group else "",
+                "group_status": match.status,
+                "api": api_used,
+                "pages": len(page_hashes),
+                "dagster/row_count": lines.height,
+                "events_total": money_str(lines["amount"].sum()) if lines.height else "0.00",
+                "unknown_event_lists": ", ".join(sorted(unknown)),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="group_matched",
+                    passed=match.matched,
+                    description=match.describe(),
+                    metadata={
+                        "candidates": dg.MetadataValue.json(
+                            [c.model_dump() for c in match.candidates]
+                        )
+                    },
+                )
+            ],
+        ),
+        about,
     )
 
 
@@ -198,6 +217,7 @@ def reconciled_settlement(
     # One connection for the reads and the write: no network call happens in between.
     with warehouse.get().session() as wh:
         header, report_lines = read_settlement(wh, settlement_id)
+        about = settlement_context(wh, settlement_id)
         gl = mapping.load()
         tolerance = to_money(config.tolerance)
         match_rows = wh.read_partition(FINANCE_GROUP_MATCHES.name, settlement_id)
@@ -262,36 +282,40 @@ def reconciled_settlement(
     category_errors = [
         f for f in errors if f.code not in ("events_vs_deposit", "report_vs_deposit")
     ]
-    return dg.MaterializeResult(
-        metadata={
-            "status": status,
-            "group_id": group.group_id if group else "",
-            "report_total": money_str(recon.report_total),
-            "events_total": money_str(recon.events_total),
-            "deposit": f"{money_str(header.total_amount)} {header.currency}",
-            "late_events": late,
-            "reconciliation": dg.MetadataValue.md(recon.markdown()),
-            "findings": "; ".join(recon.codes),
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="events_total_equals_deposit",
-                passed=match is not None
-                and match.matched
-                and recon.events_total == header.total_amount,
-                metadata={
-                    "events_total": money_str(recon.events_total),
-                    "deposit": money_str(header.total_amount),
-                    "difference": money_str(recon.events_total - header.total_amount),
-                },
-            ),
-            dg.AssetCheckResult(
-                check_name="categories_within_tolerance",
-                passed=not category_errors and bool(recon.categories["within_tolerance"].all())
-                if recon.categories.height
-                else not category_errors,
-                description="\n".join(f"{f.code}: {f.message}" for f in category_errors) or None,
-                metadata={"categories": dg.MetadataValue.md(markdown_table(recon.categories))},
-            ),
-        ],
+    return about_settlement(
+        dg.MaterializeResult(
+            metadata={
+                "status": status,
+                "group_id": group.group_id if group else "",
+                "report_total": money_str(recon.report_total),
+                "events_total": money_str(recon.events_total),
+                "deposit": f"{money_str(header.total_amount)} {header.currency}",
+                "late_events": late,
+                "reconciliation": dg.MetadataValue.md(recon.markdown()),
+                "findings": "; ".join(recon.codes),
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="events_total_equals_deposit",
+                    passed=match is not None
+                    and match.matched
+                    and recon.events_total == header.total_amount,
+                    metadata={
+                        "events_total": money_str(recon.events_total),
+                        "deposit": money_str(header.total_amount),
+                        "difference": money_str(recon.events_total - header.total_amount),
+                    },
+                ),
+                dg.AssetCheckResult(
+                    check_name="categories_within_tolerance",
+                    passed=not category_errors and bool(recon.categories["within_tolerance"].all())
+                    if recon.categories.height
+                    else not category_errors,
+                    description="\n".join(f"{f.code}: {f.message}" for f in category_errors)
+                    or None,
+                    metadata={"categories": dg.MetadataValue.md(markdown_table(recon.categories))},
+                ),
+            ],
+        ),
+        about,
     )

@@ -4,7 +4,7 @@ import json
 
 import dagster as dg
 
-from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, fail_fast
+from mlc_assets.assets.common import DUCKDB_POOL, OWNERS, about_settlement, fail_fast
 from mlc_assets.domain.journal import build_journal
 from mlc_assets.domain.mapping import suggest_yaml, unmapped_types
 from mlc_assets.domain.money import money_str
@@ -13,7 +13,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.classification import classified_report_lines
 from mlc_assets.storage.journals import read_journal, store_journal
-from mlc_assets.storage.settlements import read_settlement, report_version
+from mlc_assets.storage.settlements import read_settlement, report_version, settlement_context
 from mlc_assets.storage.tables import JOURNALS
 
 CHECKS = [
@@ -64,6 +64,7 @@ def journal_entries(
     # One connection: read the lines, write the journal, read it back for the checks.
     with warehouse.get().session() as session:
         header, lines = read_settlement(session, settlement_id)
+        about = settlement_context(session, settlement_id)
         classified = classified_report_lines(
             settlement_id,
             report_version(session, settlement_id),
@@ -85,29 +86,32 @@ def journal_entries(
         yaml_hint = suggest_yaml(missing)
         labels = ", ".join(m.label for m in missing)
         context.log.error(f"unmapped types in settlement {settlement_id}: {labels}")
-        return dg.MaterializeResult(
-            metadata={
-                "unmapped": labels,
-                "yaml_to_add": dg.MetadataValue.md(f"```yaml\n{yaml_hint}\n```"),
-            },
-            check_results=[
-                dg.AssetCheckResult(
-                    check_name="all_lines_mapped",
-                    passed=False,
-                    description=f"Unmapped: {labels}. Add to {mapping.source()}:\n{yaml_hint}",
-                    metadata={"unmapped": labels, "yaml_to_add": yaml_hint},
-                ),
-                dg.AssetCheckResult(
-                    check_name="entries_balance",
-                    passed=False,
-                    description="no journal: unmapped types",
-                ),
-                dg.AssetCheckResult(
-                    check_name="clearing_equals_deposit",
-                    passed=False,
-                    description="no journal: unmapped types",
-                ),
-            ],
+        return about_settlement(
+            dg.MaterializeResult(
+                metadata={
+                    "unmapped": labels,
+                    "yaml_to_add": dg.MetadataValue.md(f"```yaml\n{yaml_hint}\n```"),
+                },
+                check_results=[
+                    dg.AssetCheckResult(
+                        check_name="all_lines_mapped",
+                        passed=False,
+                        description=f"Unmapped: {labels}. Add to {mapping.source()}:\n{yaml_hint}",
+                        metadata={"unmapped": labels, "yaml_to_add": yaml_hint},
+                    ),
+                    dg.AssetCheckResult(
+                        check_name="entries_balance",
+                        passed=False,
+                        description="no journal: unmapped types",
+                    ),
+                    dg.AssetCheckResult(
+                        check_name="clearing_equals_deposit",
+                        passed=False,
+                        description="no journal: unmapped types",
+                    ),
+                ],
+            ),
+            about,
         )
 
     assert back is not None
@@ -115,36 +119,39 @@ def journal_entries(
     mapped_lines = sum(
         ln.line_count for e in back.entries for ln in e.lines if ln.category is not None
     )
-    return dg.MaterializeResult(
-        metadata={
-            "entries": len(back.entries),
-            "references": ", ".join(e.reference for e in back.entries),
-            "deposit": f"{money_str(back.deposit)} {back.currency}",
-            "debits": money_str(back.total_debits),
-            "credits": money_str(back.total_credits),
-            "fingerprint": back.fingerprint(),
-            "mapping": mapping.source(),
-            "journal_preview": dg.MetadataValue.md(back.preview_markdown()),
-            "dagster/row_count": written,
-        },
-        check_results=[
-            dg.AssetCheckResult(
-                check_name="all_lines_mapped",
-                passed=mapped_lines == lines.height,
-                metadata={"lines": lines.height, "mapped_lines": mapped_lines},
-            ),
-            dg.AssetCheckResult(
-                check_name="entries_balance",
-                passed=not unbalanced,
-                metadata={"unbalanced": json.dumps(unbalanced)},
-            ),
-            dg.AssetCheckResult(
-                check_name="clearing_equals_deposit",
-                passed=back.clearing_total == back.deposit,
-                metadata={
-                    "clearing_total": money_str(back.clearing_total),
-                    "deposit": money_str(back.deposit),
-                },
-            ),
-        ],
+    return about_settlement(
+        dg.MaterializeResult(
+            metadata={
+                "entries": len(back.entries),
+                "references": ", ".join(e.reference for e in back.entries),
+                "deposit": f"{money_str(back.deposit)} {back.currency}",
+                "debits": money_str(back.total_debits),
+                "credits": money_str(back.total_credits),
+                "fingerprint": back.fingerprint(),
+                "mapping": mapping.source(),
+                "journal_preview": dg.MetadataValue.md(back.preview_markdown()),
+                "dagster/row_count": written,
+            },
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="all_lines_mapped",
+                    passed=mapped_lines == lines.height,
+                    metadata={"lines": lines.height, "mapped_lines": mapped_lines},
+                ),
+                dg.AssetCheckResult(
+                    check_name="entries_balance",
+                    passed=not unbalanced,
+                    metadata={"unbalanced": json.dumps(unbalanced)},
+                ),
+                dg.AssetCheckResult(
+                    check_name="clearing_equals_deposit",
+                    passed=back.clearing_total == back.deposit,
+                    metadata={
+                        "clearing_total": money_str(back.clearing_total),
+                        "deposit": money_str(back.deposit),
+                    },
+                ),
+            ],
+        ),
+        about,
     )

@@ -7,7 +7,13 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from mlc_assets.assets.common import API_RETRY, OWNERS, fail_fast, markdown_table
+from mlc_assets.assets.common import (
+    API_RETRY,
+    OWNERS,
+    about_settlement,
+    fail_fast,
+    markdown_table,
+)
 from mlc_assets.domain.journal import Journal
 from mlc_assets.domain.money import money_str
 from mlc_assets.domain.reference_check import deltek_problems, workday_problems
@@ -194,8 +200,17 @@ def _result(
     if failure is not None:
         # The blocking checks carry the detail; the run fails on them, not on a traceback.
         extra = {**extra, "verification": str(failure)}
-    return dg.MaterializeResult(
-        metadata={**extra, **_metadata(journal, outcomes, expected)}, check_results=checks
+    about = {
+        "settlement_id": journal.settlement_id,
+        "marketplace": journal.marketplace or "",
+        "currency": journal.currency,
+        "deposit": f"{money_str(journal.deposit)} {journal.currency}",
+    }
+    return about_settlement(
+        dg.MaterializeResult(
+            metadata={**extra, **_metadata(journal, outcomes, expected)}, check_results=checks
+        ),
+        about,
     )
 
 

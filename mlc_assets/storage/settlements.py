@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import polars as pl
 
 from mlc_assets.domain.errors import MlcError
@@ -55,3 +57,33 @@ def report_version(warehouse: Warehouse | WarehouseSession, settlement_id: str) 
     if rows.is_empty():
         return ""
     return f"{rows['raw_sha256'][0]}@{rows['loaded_at'][0]}"
+
+
+def settlement_context(
+    warehouse: Warehouse | WarehouseSession, settlement_id: str
+) -> dict[str, str]:
+    """What every stage's metadata and check results say they are about."""
+    rows = warehouse.read_partition(SETTLEMENT_REPORTS.name, settlement_id)
+    if rows.is_empty():
+        return {"settlement_id": settlement_id}
+    r = rows.row(0, named=True)
+    return describe(
+        settlement_id,
+        r["marketplace"] or "",
+        r["currency"],
+        r["start"],
+        r["end"],
+        r["total_amount"],
+    )
+
+
+def describe(
+    settlement_id: str, marketplace: str, currency: str, start: Any, end: Any, total: Any
+) -> dict[str, str]:
+    return {
+        "settlement_id": settlement_id,
+        "marketplace": marketplace,
+        "currency": currency,
+        "period": f"{start.date()}..{end.date()}",
+        "deposit": f"{total:.2f} {currency}",
+    }

@@ -166,6 +166,12 @@ def test_sensor_adds_partitions_and_one_settlement_runs_exactly_once(
     }
     failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
     assert failed == []
+    # Every check result says which settlement and currency it is about (not "Partition —").
+    for e in evaluations:
+        assert (e.description or "").startswith(f"settlement {key} ("), e
+        assert "USD" in (e.description or "")
+        assert e.metadata["settlement_id"].value == key
+        assert e.metadata["currency"].value == "USD"
 
     warehouse = Warehouse(tmp_path / "warehouse.duckdb")
     submitted = _submitted(warehouse)
