@@ -15,7 +15,7 @@ from mlc_assets.partitions import settlement_partitions
 from mlc_assets.resources.archive import ArchiveResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
-from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND
+from mlc_assets.storage.archive import SETTLEMENT_REPORT_KIND
 from mlc_assets.storage.report_index import ReportRecord
 from mlc_assets.storage.reports import store_report
 from mlc_assets.storage.settlements import describe

@@ -28,6 +28,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.classification import classified_report_lines
+from mlc_assets.storage.archive import FINANCES_PAGE_KIND
 from mlc_assets.storage.settlements import (
     read_header,
     read_settlement,
@@ -40,8 +41,6 @@ from mlc_assets.storage.tables import (
     RECONCILIATION_CATEGORIES,
     RECONCILIATION_STATUS,
 )
-
-FINANCES_PAGE_KIND = "finances-page"
 
 
 class ReconciliationConfig(dg.Config):

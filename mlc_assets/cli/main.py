@@ -11,6 +11,7 @@ from mlc_assets.cli import (
     dev_cmd,
     mapping_cmd,
     preview,
+    replay_cmd,
     sandbox_cmd,
 )
 
@@ -24,7 +25,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-for module in (preview, sandbox_cmd, mapping_cmd, demo, dev_cmd, credentials_cmd, bench_cmd):
+for module in (
+    preview,
+    sandbox_cmd,
+    mapping_cmd,
+    demo,
+    dev_cmd,
+    replay_cmd,
+    credentials_cmd,
+    bench_cmd,
+):
     module.register(app)
 
 if __name__ == "__main__":

@@ -16,10 +16,9 @@ from typing import Protocol
 
 from mlc_assets.clients.spapi.models import DownloadedReport, Report
 from mlc_assets.domain.settlement_peek import peek_settlement_id
-from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.archive import SETTLEMENT_REPORT_KIND, RawArchive
 from mlc_assets.storage.report_index import ReportIndex, ReportRecord
 
-SETTLEMENT_REPORT_KIND = "settlement-report"
 # Re-list a little behind the cursor: a report can appear with a createdTime slightly
 # older than the newest one already seen.
 LISTING_OVERLAP = timedelta(days=2)
@@ -79,6 +78,7 @@ def land_report(
         },
     )
     settlement_id = peek_settlement_id(downloaded.content, file_name=f"report {report.reportId}")
+    archive.name_for_settlement(ref, settlement_id, f"settlement-report-{report.reportId}.txt")
     record = ReportRecord(
         report_id=report.reportId,
         report_type=report.reportType,

@@ -18,7 +18,12 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+# The kinds of payload kept (a folder each under raw/); ERP exchanges are "<target>-exchange".
+SETTLEMENT_REPORT_KIND = "settlement-report"
+FINANCES_PAGE_KIND = "finances-page"
+
 _KIND = re.compile(r"^[a-z0-9_\-]+$")
+_NAME = re.compile(r"^[0-9A-Za-z_.\-]+$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -75,3 +80,18 @@ class RawArchive:
 
     def exists(self, kind: str, sha: str) -> bool:
         return self._path(kind, sha).exists()
+
+    def name_for_settlement(self, ref: RawRef, settlement_id: str, name: str) -> Path:
+        """A readable name for an archived file: ``by-settlement/<settlement>/<name>``, a hard
+        link to the content-addressed bytes (no copy), so a person finds a settlement's raw
+        report by its ID. The content file stays the one an audit checks against its hash."""
+        if not re.match(r"^[0-9A-Za-z_\-]+$", settlement_id) or not _NAME.match(name):
+            raise ValueError(f"bad archive name {settlement_id}/{name}")
+        target = self.root / "by-settlement" / settlement_id / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".tmp-{name}")
+            tmp.unlink(missing_ok=True)
+            os.link(self._path(ref.kind, ref.sha256), tmp)
+            os.replace(tmp, target)
+        return target

@@ -12,8 +12,8 @@ import pytest
 from mlc_assets.clients.retry import FAST_TEST_POLICY
 from mlc_assets.clients.spapi import SpapiClient
 from mlc_assets.sandbox.stack import SandboxStack
-from mlc_assets.services.discovery import SETTLEMENT_REPORT_KIND, discover_settlements
-from mlc_assets.storage.archive import RawArchive
+from mlc_assets.services.discovery import discover_settlements
+from mlc_assets.storage.archive import SETTLEMENT_REPORT_KIND, RawArchive
 from mlc_assets.storage.report_index import ReportIndex
 
 V2 = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"

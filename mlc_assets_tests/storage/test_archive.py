@@ -104,3 +104,15 @@ def test_report_index_refuses_path_like_ids(tmp_path: Path) -> None:
     index = ReportIndex(tmp_path)
     with pytest.raises(ValueError, match="bad report id"):
         index.has("../../etc/passwd")
+
+
+def test_a_file_gets_a_readable_name_by_settlement_without_a_copy(tmp_path: Path) -> None:
+    archive = RawArchive(tmp_path / "raw")
+    ref = archive.put("settlement-report", b"settlement-id\n123\n")
+    named = archive.name_for_settlement(ref, "12345678901", "settlement-report-R1.txt")
+    assert named == tmp_path / "raw" / "by-settlement" / "12345678901" / "settlement-report-R1.txt"
+    assert named.read_bytes() == b"settlement-id\n123\n"
+    assert named.stat().st_ino == Path(ref.path).stat().st_ino  # a link, not a copy
+    assert archive.name_for_settlement(ref, "12345678901", "settlement-report-R1.txt") == named
+    with pytest.raises(ValueError, match="bad archive name"):
+        archive.name_for_settlement(ref, "../etc", "x.txt")
