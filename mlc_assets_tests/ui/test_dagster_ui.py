@@ -233,7 +233,7 @@ def show_run(page: Any, ui: DagsterDeployment, run_id: str, name: str) -> None:
 
 
 def assert_checks_passed_in_ui(
-    page: Any, ui: DagsterDeployment, asset: str, checks: list[str]
+    page: Any, ui: DagsterDeployment, asset: str, checks: list[str], settlement: str | None
 ) -> None:
     """The asset's Checks tab: every check listed as Succeeded, its latest result Passed."""
     page.goto(f"{ui.url}/assets/{asset}?view=checks")
@@ -242,6 +242,9 @@ def assert_checks_passed_in_ui(
         page.get_by_text(check, exact=True).first.click()
         expect(page).to_have_url(re.compile(rf"checkDetail={re.escape(check)}(&|$)"))
         expect(page.get_by_text("Passed", exact=True)).to_be_visible()
+        if settlement is not None:
+            # The result says which settlement it is about (it read "Partition —" before).
+            expect(page.get_by_text(f"settlement {settlement}").first).to_be_visible()
         shot(page, f"07-checks-{asset}-{check}")
 
 
@@ -291,7 +294,9 @@ def test_operator_materializes_one_settlement_from_the_ui(
     assert set(results) == wanted, (sorted(results), sorted(wanted))
     assert set(results.values()) == {"passed"}, results
     for asset, checks in expected_checks.items():
-        assert_checks_passed_in_ui(page, ui, asset, checks)
+        # Reference data is per ERP, not per settlement.
+        about = None if asset.endswith("_reference_data") else settlement
+        assert_checks_passed_in_ui(page, ui, asset, checks, about)
 
     posted = posting_actions(ui, settlement)
     if posting_assets:
