@@ -124,8 +124,9 @@ def fingerprint(payload: object) -> str:
 class ExactlyOncePoster(Generic[DocT, RemoteT]):
     """Posts documents through an adapter, recording every step in ``posting_log``.
 
-    Each document gets one warehouse session: the write-ahead rows commit one by one (DuckDB
-    autocommits each), so a crash at any point leaves the intent behind.
+    Each document opens the warehouse twice: for the intent, before any ERP call, and for
+    the outcome, after the read-back (each row commits on its own, so a crash at any point
+    leaves the intent behind).
     """
 
     adapter: ErpAdapter[DocT, RemoteT]
@@ -136,7 +137,7 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
 
     def _log(
         self,
-        session: WarehouseSession,
+        session: WarehouseSession | None,
         settlement_id: str,
         reference: str,
         action: str,
@@ -158,7 +159,11 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
             "at": self.clock(),
             "run_id": self.run_id,
         }
-        session.append(POSTING_LOG.name, pl.DataFrame([row], schema=dict(POSTING_LOG.schema)))
+        frame = pl.DataFrame([row], schema=dict(POSTING_LOG.schema))
+        if session is not None:
+            session.append(POSTING_LOG.name, frame)
+        else:  # a failure between the ERP calls: its own short connection
+            self.warehouse.append(POSTING_LOG.name, frame)
 
     def _archive_exchanges(self, settlement_id: str, reference: str) -> list[str]:
         refs = []
@@ -191,80 +196,76 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
     def post(
         self, settlement_id: str, reference: str, document: DocT, fp: str
     ) -> PostingOutcome[RemoteT]:
-        with self.warehouse.session() as session:
-            return self._post(session, settlement_id, reference, document, fp)
-
-    def _post(
-        self,
-        session: WarehouseSession,
-        settlement_id: str,
-        reference: str,
-        document: DocT,
-        fp: str,
-    ) -> PostingOutcome[RemoteT]:
         adapter = self.adapter
-        previous = self._posted_fingerprint(session, reference)
-        if previous is not None and previous != fp:
-            self._log(session, settlement_id, reference, "failed", fp, detail="journal changed")
-            raise PostedDocumentChangedError(
-                f"{adapter.target} document {reference} was posted from a different "
-                f"journal (fingerprint {previous[:12]}…, now {fp[:12]}…). It is not posted "
-                "again; reverse it in the ERP and clear the posting record to repost."
-            )
-        self._log(session, settlement_id, reference, "intent", fp)
+        # The warehouse is opened before the ERP calls and after them, never during: DuckDB
+        # lets one process write the file, and an ERP retry can take minutes.
+        with self.warehouse.session() as session:
+            previous = self._posted_fingerprint(session, reference)
+            if previous is not None and previous != fp:
+                self._log(session, settlement_id, reference, "failed", fp, detail="journal changed")
+                raise PostedDocumentChangedError(
+                    f"{adapter.target} document {reference} was posted from a different "
+                    f"journal (fingerprint {previous[:12]}…, now {fp[:12]}…). It is not posted "
+                    "again; reverse it in the ERP and clear the posting record to repost."
+                )
+            self._log(session, settlement_id, reference, "intent", fp)
 
         remote = adapter.lookup(reference)
         action = "already_posted" if previous is not None else "adopted"
         if remote is None or not adapter.is_complete(remote):
-            action = self._write(session, settlement_id, reference, document, fp, remote)
+            action = self._write(settlement_id, reference, document, fp, remote)
         payloads = self._archive_exchanges(settlement_id, reference)
 
         # Read back what the ERP holds now and compare it with what we meant.
         readback = adapter.lookup(reference)
-        if readback is None or not adapter.is_complete(readback):
-            self._log(session, settlement_id, reference, "failed", fp, detail="not on read-back")
-            raise VerificationError(
-                f"{adapter.target} accepted {reference} but does not show it "
-                f"{'at all' if readback is None else 'as posted'} on read-back"
-            )
-        rid = adapter.remote_id(readback)
-        self._log(
-            session,
-            settlement_id,
-            reference,
-            action,
-            fp,
-            remote_id=rid,
-            payload_sha256=",".join(payloads),
-        )
-        diffs = adapter.differences(readback, document)
+        diffs = [] if readback is None else adapter.differences(readback, document)
         self._archive_exchanges(settlement_id, reference)
-        debits, credits = adapter.totals(readback)
-        documents = max(adapter.documents(readback), len(self._remote_ids(session, reference)))
-        outcome = PostingOutcome(
-            reference, action, rid, readback, payloads, debits, credits, documents, diffs
-        )
-        if diffs:
+        with self.warehouse.session() as session:
+            if readback is None or not adapter.is_complete(readback):
+                self._log(
+                    session, settlement_id, reference, "failed", fp, detail="not on read-back"
+                )
+                raise VerificationError(
+                    f"{adapter.target} accepted {reference} but does not show it "
+                    f"{'at all' if readback is None else 'as posted'} on read-back"
+                )
+            rid = adapter.remote_id(readback)
             self._log(
                 session,
                 settlement_id,
                 reference,
-                "failed",
+                action,
                 fp,
                 remote_id=rid,
-                detail="; ".join(diffs),
+                payload_sha256=",".join(payloads),
             )
-            raise VerificationError(
-                f"{adapter.target} document {reference} differs from the journal: "
-                + "; ".join(diffs),
-                outcome=outcome,
+            debits, credits = adapter.totals(readback)
+            ever = len(self._remote_ids(session, reference))
+            outcome = PostingOutcome(
+                reference,
+                action,
+                rid,
+                readback,
+                payloads,
+                debits,
+                credits,
+                max(adapter.documents(readback), ever),
+                diffs,
             )
-        self._log(session, settlement_id, reference, "verified", fp, remote_id=rid)
+            if diffs:
+                detail = "; ".join(diffs)
+                self._log(
+                    session, settlement_id, reference, "failed", fp, remote_id=rid, detail=detail
+                )
+                raise VerificationError(
+                    f"{adapter.target} document {reference} differs from the journal: {detail}",
+                    outcome=outcome,
+                )
+            self._log(session, settlement_id, reference, "verified", fp, remote_id=rid)
         return outcome
 
     def _write(
         self,
-        session: WarehouseSession,
         settlement_id: str,
         reference: str,
         document: DocT,
@@ -280,9 +281,7 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
                 if remote is None:
                     adapter.submit(document)
                 else:
-                    self._refuse_if_different(
-                        session, settlement_id, reference, document, fp, remote
-                    )
+                    self._refuse_if_different(settlement_id, reference, document, fp, remote)
                     adapter.finish(remote, document)
                 return "submitted"
             except PostingError:
@@ -296,13 +295,12 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
                 transient = isinstance(exc, ApiError) and exc.transient
                 if not transient or attempt == SUBMIT_ATTEMPTS:
                     detail = f"{type(exc).__name__}: {exc}"[:2000]
-                    self._log(session, settlement_id, reference, "failed", fp, detail=detail)
+                    self._log(None, settlement_id, reference, "failed", fp, detail=detail)
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _refuse_if_different(
         self,
-        session: WarehouseSession,
         settlement_id: str,
         reference: str,
         document: DocT,
@@ -312,7 +310,7 @@ class ExactlyOncePoster(Generic[DocT, RemoteT]):
         """An unfinished document is finished only if it is what this journal means."""
         diffs = self.adapter.differences(remote, document)
         if diffs:
-            self._log(session, settlement_id, reference, "failed", fp, detail="; ".join(diffs))
+            self._log(None, settlement_id, reference, "failed", fp, detail="; ".join(diffs))
             raise PostingError(
                 f"{self.adapter.target} holds an unfinished document {reference} that differs "
                 f"from the journal: {'; '.join(diffs)}. Delete it in the ERP to repost."
