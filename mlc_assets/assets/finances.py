@@ -30,10 +30,8 @@ from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.classification import classified_report_lines
 from mlc_assets.storage.archive import FINANCES_PAGE_KIND
 from mlc_assets.storage.settlements import (
-    read_header,
-    read_settlement,
-    report_version,
-    settlement_context,
+    read_landed,
+    read_lines,
 )
 from mlc_assets.storage.tables import (
     FINANCE_GROUP_MATCHES,
@@ -85,9 +83,8 @@ def amazon_financial_events(
     spapi: SpapiResource,
 ) -> dg.MaterializeResult:
     settlement_id = context.partition_key
-    with warehouse.get().session() as session:
-        header = read_header(session, settlement_id)
-        about = settlement_context(session, settlement_id)
+    landed = read_landed(warehouse.get(), settlement_id)  # closed again before any API call
+    header, about = landed.header, landed.about
     store = archive.archive()
     api_used = ""
     page_hashes: list[str] = []
@@ -215,8 +212,9 @@ def reconciled_settlement(
     settlement_id = context.partition_key
     # One connection for the reads and the write: no network call happens in between.
     with warehouse.get().session() as wh:
-        header, report_lines = read_settlement(wh, settlement_id)
-        about = settlement_context(wh, settlement_id)
+        landed = read_landed(wh, settlement_id)
+        header, about = landed.header, landed.about
+        report_lines = read_lines(wh, settlement_id)
         gl = mapping.load()
         tolerance = to_money(config.tolerance)
         match_rows = wh.read_partition(FINANCE_GROUP_MATCHES.name, settlement_id)
@@ -230,7 +228,7 @@ def reconciled_settlement(
             events = pl.DataFrame(schema=FINANCE_LINE_SCHEMA)
         report = classified_report_lines(
             settlement_id,
-            report_version(wh, settlement_id),
+            landed.version,
             report_lines,
             gl,
             currency=header.currency,

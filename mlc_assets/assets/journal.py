@@ -13,7 +13,7 @@ from mlc_assets.resources.mapping import MappingResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.services.classification import classified_report_lines
 from mlc_assets.storage.journals import read_journal, store_journal
-from mlc_assets.storage.settlements import read_settlement, report_version, settlement_context
+from mlc_assets.storage.settlements import read_landed, read_lines
 from mlc_assets.storage.tables import JOURNALS
 
 CHECKS = [
@@ -63,11 +63,12 @@ def journal_entries(
     gl = mapping.load()
     # One connection: read the lines, write the journal, read it back for the checks.
     with warehouse.get().session() as session:
-        header, lines = read_settlement(session, settlement_id)
-        about = settlement_context(session, settlement_id)
+        landed = read_landed(session, settlement_id)
+        header, about = landed.header, landed.about
+        lines = read_lines(session, settlement_id)
         classified = classified_report_lines(
             settlement_id,
-            report_version(session, settlement_id),
+            landed.version,
             lines,
             gl,
             currency=header.currency,
