@@ -85,12 +85,8 @@ def _checks(
     target: str, journal: Journal, outcomes: Outcomes, expected: dict[str, Any]
 ) -> list[dg.AssetCheckResult]:
     """Both checks compare what the ERP holds, as read back, with the journal: they fail on a
-    document whose amounts differ and on a reference the ERP holds more than once."""
-    about = {
-        "settlement_id": journal.settlement_id,
-        "currency": journal.currency,
-        "deposit": money_str(journal.deposit),
-    }
+    document whose amounts differ and on a reference the ERP holds more than once. The
+    settlement they are about is added to each by ``about_settlement``."""
     wrong = []
     for o in outcomes:
         want = _document_totals(expected[o.reference])
@@ -107,17 +103,16 @@ def _checks(
             check_name=f"{target}_amounts_match_journal",
             passed=not wrong and not missing,
             description="\n".join(wrong + [f"{r}: not read back" for r in missing])
-            or f"{len(outcomes)} documents read back equal the journal of "
-            f"settlement {journal.settlement_id} ({journal.currency})",
-            metadata={**about, "documents": len(outcomes), "mismatches": len(wrong)},
+            or f"{len(outcomes)} documents read back equal the journal",
+            metadata={"documents": len(outcomes), "mismatches": len(wrong)},
         ),
         dg.AssetCheckResult(
             check_name=f"{target}_one_document_per_reference",
             passed=not doubled and not missing,
             description=("ERP holds several documents under " + ", ".join(doubled))
             if doubled
-            else f"one {target} document per reference for settlement {journal.settlement_id}",
-            metadata={**about, "references": ", ".join(o.reference for o in outcomes)},
+            else f"one {target} document per reference",
+            metadata={"references": ", ".join(o.reference for o in outcomes)},
         ),
     ]
 

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from mlc_assets.config import Settings
 from mlc_assets.secrets.process_redaction import learn_secrets
 from mlc_assets.secrets.redact import secret_values
-from mlc_assets.secrets.store import credentials_path, overlay_stored_credentials
+from mlc_assets.secrets.store import credentials_path, is_secret, overlay_stored_credentials
 
 _lock = threading.Lock()
 _resolved: dict[tuple[Any, ...], Settings] = {}
@@ -36,17 +36,13 @@ def plain_settings(settings: Settings) -> dict[str, Any]:
     def strip(model: BaseModel) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name in model.model_fields_set:
-            if _is_secret(model, name):
+            if is_secret(type(model), name):
                 continue
             value = getattr(model, name)
             out[name] = strip(value) if isinstance(value, BaseModel) else value
         return out
 
     return json.loads(json.dumps(strip(settings), default=str))
-
-
-def _is_secret(model: BaseModel, name: str) -> bool:
-    return "SecretStr" in str(type(model).model_fields[name].annotation)
 
 
 def _store_stamp(data_home: Path) -> tuple[int, int] | None:

@@ -78,10 +78,14 @@ def credentials_path(data_home: Path) -> Path:
     return Path(data_home) / FILE_NAME
 
 
-def is_secret_field(system: str, field: str) -> bool:
+def is_secret(model: type[BaseModel], field: str) -> bool:
     """Secret-ness comes from the settings model (``SecretStr``), the single source of truth."""
-    annotation = SYSTEM_MODELS[system].model_fields[field].annotation
+    annotation = model.model_fields[field].annotation
     return annotation is SecretStr or SecretStr in typing.get_args(annotation)
+
+
+def is_secret_field(system: str, field: str) -> bool:
+    return is_secret(SYSTEM_MODELS[system], field)
 
 
 def check_system(system: str) -> None:
