@@ -14,6 +14,7 @@ from mlc_assets.resources.settings import SettingsResource
 from mlc_assets.resources.spapi import SpapiResource
 from mlc_assets.resources.warehouse import WarehouseResource
 from mlc_assets.sensors import build_fallback_schedule, build_settlement_sensor
+from mlc_assets.storage.layout import DataHome
 
 SETTLEMENT_JOB = "settlement_job"
 REFERENCE_JOB = "reference_data_job"
@@ -60,7 +61,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[build_settlement_sensor(settlement_job)],
         resources={
             "warehouse": WarehouseResource(
-                path=str(settings.data_home.resolve() / "warehouse.duckdb")
+                path=str(DataHome(settings.data_home.resolve()).warehouse)
             ),
             "archive": ArchiveResource(data_home=data_home),
             "spapi": SpapiResource(settings=resolved),

@@ -36,15 +36,16 @@ def replay(
     from mlc_assets.domain.mapping import load_mapping
     from mlc_assets.services.replay import replay_settlement
     from mlc_assets.storage.archive import RawArchive
+    from mlc_assets.storage.layout import DataHome
     from mlc_assets.storage.report_index import ReportIndex
     from mlc_assets.storage.warehouse import Warehouse
 
-    home = data_home.resolve()
+    home = DataHome(data_home.resolve())
     try:
         result = replay_settlement(
-            Warehouse(home / "warehouse.duckdb"),
-            RawArchive(home / "raw"),
-            ReportIndex(home / "state" / "reports"),
+            Warehouse(home.warehouse),
+            RawArchive(home.raw),
+            ReportIndex(home.report_index),
             load_mapping(mapping),
             settlement_id,
         )

@@ -8,6 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from mlc_assets.storage.archive import RawArchive
+from mlc_assets.storage.layout import DataHome
 from mlc_assets.storage.report_index import ReportIndex
 
 
@@ -17,7 +18,7 @@ class ArchiveResource(dg.ConfigurableResource):
     data_home: str = Field(description="The connector's data home (default ./.mlc).")
 
     def archive(self) -> RawArchive:
-        return RawArchive(Path(self.data_home) / "raw")
+        return RawArchive(DataHome(Path(self.data_home)).raw)
 
     def report_index(self) -> ReportIndex:
-        return ReportIndex(Path(self.data_home) / "state" / "reports")
+        return ReportIndex(DataHome(Path(self.data_home)).report_index)

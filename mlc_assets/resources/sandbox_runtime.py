@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from mlc_assets.config import Settings
 from mlc_assets.secrets.process_redaction import learn_secrets
+from mlc_assets.storage.layout import DataHome
 
 if TYPE_CHECKING:
     from mlc_assets.sandbox.stack import SandboxStack
@@ -47,7 +48,7 @@ class SandboxState(BaseModel):
 
 
 def state_path(data_home: Path | str) -> Path:
-    return Path(data_home) / "state" / STATE_FILE
+    return DataHome(Path(data_home)).state / STATE_FILE
 
 
 def write_state(data_home: Path | str, state: SandboxState) -> Path:
@@ -128,7 +129,7 @@ def _ensure_sandbox(
     state = read_state(data_home)
     if state is not None and is_alive(state):
         return state
-    lock_path = Path(data_home) / "state" / "sandbox.lock"
+    lock_path = DataHome(Path(data_home)).state / "sandbox.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_path), timeout=timeout):
         state = read_state(data_home)

@@ -13,11 +13,12 @@ from mlc_assets.config import Settings
 from mlc_assets.errors import ConfigurationError
 from mlc_assets.resources.sandbox_runtime import sandbox_for
 from mlc_assets.resources.settings import SettingsResource
+from mlc_assets.storage.layout import DataHome
 
 
 def spapi_client_for(settings: Settings) -> SpapiClient:
     """A client for the configured seller, or for this data home's sandbox."""
-    state_dir = Path(settings.data_home) / "state" / "buckets"
+    state_dir = DataHome(Path(settings.data_home)).buckets
     amazon = settings.amazon
     if settings.use_sandbox:
         sandbox = sandbox_for(settings)

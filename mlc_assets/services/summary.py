@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlc_assets.config import Settings
+from mlc_assets.storage.layout import DataHome
 from mlc_assets.storage.warehouse import Warehouse
 
 
@@ -25,7 +26,7 @@ def settlement_summaries(
     failures: dict[str, str] | None = None,
     partition_keys: list[str] | None = None,
 ) -> list[dict[str, Any]]:
-    warehouse = Warehouse(settings.data_home / "warehouse.duckdb")
+    warehouse = Warehouse(DataHome(settings.data_home).warehouse)
     failures = failures or {}
     reports = _by_settlement(
         warehouse,
